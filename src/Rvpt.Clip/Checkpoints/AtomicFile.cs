@@ -1,0 +1,37 @@
+namespace Rvpt.Clip;
+
+/// <summary>Writes files so that readers see either the old or the complete new content, never a partial file.</summary>
+public static class AtomicFile
+{
+    /// <summary>
+    /// Writes through <paramref name="write"/> into a temporary file in the target folder, flushes it to disk and
+    /// renames it over <paramref name="path"/>. On failure the temporary file is deleted and the old file is kept.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(write);
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { /* best effort */ }
+            throw;
+        }
+    }
+
+    /// <summary>Writes <paramref name="text"/> (UTF-8) atomically.</summary>
+    public static void WriteAllText(string path, string text) =>
+        Write(path, s => { using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), leaveOpen: true); w.Write(text); });
+}

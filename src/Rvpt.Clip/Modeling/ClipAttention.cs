@@ -1,0 +1,50 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Rvpt.Clip;
+
+/// <summary>
+/// Multi-head self-attention with PyTorch <c>nn.MultiheadAttention</c>'s parameter layout (packed
+/// <c>in_proj_weight</c> rows q, k, v; <c>out_proj</c>), evaluated batch-first with fused scaled-dot-product attention.
+/// </summary>
+public sealed class ClipAttention : nn.Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // checkpoint key names
+    private readonly Parameter in_proj_weight;
+    private readonly Parameter in_proj_bias;
+    private readonly Linear out_proj;
+#pragma warning restore IDE1006
+    private readonly int _heads;
+    private readonly bool _causal;
+
+    /// <summary>Creates attention over <paramref name="width"/> channels split into <paramref name="heads"/> heads.</summary>
+    /// <param name="width">Model width.</param>
+    /// <param name="heads">Head count; head width is <c>width / heads</c>.</param>
+    /// <param name="causal">Whether each position attends only to itself and earlier positions (text tower).</param>
+    public ClipAttention(int width, int heads, bool causal) : base(nameof(ClipAttention))
+    {
+        if (width % heads != 0) throw new ArgumentException($"Width {width} is not divisible by heads {heads}.");
+        in_proj_weight = new Parameter(empty(3L * width, width));
+        in_proj_bias = new Parameter(zeros(3L * width));
+        out_proj = nn.Linear(width, width);
+        _heads = heads;
+        _causal = causal;
+        RegisterComponents();
+        using (no_grad()) nn.init.xavier_uniform_(in_proj_weight);
+    }
+
+    /// <summary>Attends over <c>[N, T, width]</c> and returns the same shape.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        long n = input.shape[0], t = input.shape[1], width = input.shape[2];
+        long headDim = width / _heads;
+        var qkv = nn.functional.linear(input, in_proj_weight, in_proj_bias)
+            .view(n, t, 3, _heads, headDim)
+            .permute(2, 0, 3, 1, 4); // [3, N, H, T, hd]
+        var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: _causal);
+        var merged = attended.transpose(1, 2).reshape(n, t, width);
+        return out_proj.forward(merged).MoveToOuterDisposeScope();
+    }
+}
