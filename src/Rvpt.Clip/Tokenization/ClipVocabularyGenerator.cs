@@ -1,0 +1,66 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Rvpt.Clip;
+
+/// <summary>
+/// Generates a small CLIP-format BPE vocabulary (Hugging Face <c>vocab.json</c> + <c>merges.txt</c>) for a closed set
+/// of words: the 256 byte symbols and their <c>&lt;/w&gt;</c> forms in OpenAI's order, one merge chain per word (so
+/// each listed word becomes a single token), then <c>&lt;|startoftext|&gt;</c> and <c>&lt;|endoftext|&gt;</c> as the
+/// last two ids, as CLIP requires. Any other text still tokenizes, byte by byte.
+/// </summary>
+public static class ClipVocabularyGenerator
+{
+    /// <summary>Builds the two files' contents for <paramref name="words"/> (lower-cased, de-duplicated).</summary>
+    /// <exception cref="ArgumentException">A word is empty or contains whitespace.</exception>
+    public static (string VocabJson, string MergesTxt) Generate(IEnumerable<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        var vocab = new List<string>();
+        foreach (var b in OpenAIByteOrder()) vocab.Add(ByteLevelAlphabet.ToChar(b).ToString());
+        foreach (var b in OpenAIByteOrder()) vocab.Add(ByteLevelAlphabet.ToChar(b) + "</w>");
+        var known = new HashSet<string>(vocab, StringComparer.Ordinal);
+        var merges = new List<string>();
+        var seenMerges = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var raw in words.Select(w => w.ToLowerInvariant()).Distinct(StringComparer.Ordinal))
+        {
+            if (raw.Length == 0 || raw.Any(char.IsWhiteSpace))
+                throw new ArgumentException($"Vocabulary words must be non-empty and contain no whitespace, got '{raw}'.", nameof(words));
+            var symbols = ByteLevelAlphabet.Encode(raw).Select(c => c.ToString()).ToList();
+            symbols[^1] += "</w>";
+            var current = symbols[0];
+            for (int i = 1; i < symbols.Count; i++)
+            {
+                var merge = current + " " + symbols[i];
+                current += symbols[i];
+                if (seenMerges.Add(merge)) merges.Add(merge);
+                if (known.Add(current)) vocab.Add(current);
+            }
+        }
+        vocab.Add("<|startoftext|>");
+        vocab.Add("<|endoftext|>");
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < vocab.Count; i++) ids[vocab[i]] = i;
+        var json = JsonSerializer.Serialize(ids, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        var sb = new StringBuilder("#version: 0.2\n");
+        foreach (var m in merges) sb.Append(m).Append('\n');
+        return (json, sb.ToString());
+    }
+
+    /// <summary>Writes <c>vocab.json</c> and <c>merges.txt</c> into <paramref name="directory"/> (atomically) and loads them.</summary>
+    public static ClipTokenizer WriteTo(string directory, IEnumerable<string> words, ClipTokenizerOptions? options = null)
+    {
+        var (vocab, merges) = Generate(words);
+        AtomicFile.WriteAllText(Path.Combine(directory, "vocab.json"), vocab);
+        AtomicFile.WriteAllText(Path.Combine(directory, "merges.txt"), merges);
+        return ClipTokenizer.FromDirectory(directory, options);
+    }
+
+    /// <summary>The byte order of OpenAI's <c>bytes_to_unicode</c>: printable ranges first, then the rest ascending.</summary>
+    private static IEnumerable<byte> OpenAIByteOrder()
+    {
+        var printable = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range(0xA1, 0xAC - 0xA1 + 1)).Concat(Enumerable.Range(0xAE, 0xFF - 0xAE + 1)).ToList();
+        var set = new HashSet<int>(printable);
+        return printable.Concat(Enumerable.Range(0, 256).Where(b => !set.Contains(b))).Select(b => (byte)b);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using Rvpt.Testing;
+using Xunit;
+
+namespace Rvpt.Clip.Tests;
+
+/// <summary>The generated vocabularies follow CLIP's format and tokenize their words to single tokens.</summary>
+public sealed class ClipVocabularyGeneratorTests
+{
+    [Fact]
+    public void WordsBecomeSingleTokensAndSpecialTokensAreLast()
+    {
+        using var temp = new TempDirectory();
+        var tokenizer = ClipVocabularyGenerator.WriteTo(temp.Path, new[] { "photo", "of", "a", "star", "circle", "Star" });
+        var vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(temp.File("vocab.json")))!;
+        Assert.Equal(vocab.Count - 2, tokenizer.SotTokenId);
+        Assert.Equal(vocab.Count - 1, tokenizer.EotTokenId);
+        var ids = tokenizer.Encode("a photo of a STAR.");
+        Assert.True(7 == ids.Count, string.Join(" | ", tokenizer.Tokenize("a photo of a STAR."))); // SOT a photo of a star . EOT
+        Assert.Equal(vocab["star</w>"], ids[5]);
+        Assert.Equal("a photo of a star .", tokenizer.Decode(ids));
+        Assert.Equal(3, tokenizer.Encode("circle").Count);
+        Assert.True(tokenizer.Encode("unknown words still work").Count > 5);
+    }
+
+    [SkippableFact]
+    public void ByteSymbolsFollowOpenAIsOrder()
+    {
+        var (json, _) = ClipVocabularyGenerator.Generate(new[] { "x" });
+        var generated = JsonSerializer.Deserialize<Dictionary<string, int>>(json)!;
+        var real = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(Fixtures.ClipTinyFile("vocab.json")))!;
+        foreach (var (token, id) in generated.Where(p => p.Value < 512)) Assert.Equal(real[token], id);
+    }
+
+    [Fact]
+    public void WordsWithWhitespaceAreRejected() =>
+        Assert.Throws<ArgumentException>(() => ClipVocabularyGenerator.Generate(new[] { "two words" }));
+}
