@@ -16,6 +16,14 @@ public sealed class TempDirectory : IDisposable
     /// <summary>A path inside the folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>Writes <paramref name="content"/> to a file in the folder and returns its path.</summary>
+    public string Write(string name, byte[] content)
+    {
+        var path = File(name);
+        System.IO.File.WriteAllBytes(path, content);
+        return path;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -22,7 +22,7 @@ public sealed class ClipImageDecodingTests : IDisposable
 {
     private static readonly Rgb24[] PaletteColors = [new(255, 0, 0), new(0, 200, 0), new(10, 20, 250), new(255, 255, 255)];
 
-    private readonly TempImageFolder folder = new();
+    private readonly Rvpt.Testing.TempDirectory folder = new();
     private readonly ClipImageProcessor processor = new(new ClipImageProcessorOptions { ImageSize = 32 });
 
     /// <summary>Deletes the generated files.</summary>

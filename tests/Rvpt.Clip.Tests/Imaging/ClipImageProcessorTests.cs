@@ -14,7 +14,7 @@ public sealed class ClipImageProcessorTests : IDisposable
 {
     private const int Size = 32;
 
-    private readonly TempImageFolder folder = new();
+    private readonly Rvpt.Testing.TempDirectory folder = new();
     private readonly ClipImageProcessor processor = new(new ClipImageProcessorOptions { ImageSize = Size, MaxDegreeOfParallelism = 4 });
 
     /// <summary>Deletes the generated files.</summary>
