@@ -10,6 +10,7 @@ public static class TensorAssert
     /// <summary>Max |expected - actual|, in float64.</summary>
     public static double MaxAbsDiff(Tensor expected, Tensor actual)
     {
+        if (expected.numel() == 0 && actual.numel() == 0) return 0;
         using var scope = NewDisposeScope();
         return (expected.to_type(ScalarType.Float64).cpu() - actual.to_type(ScalarType.Float64).cpu()).abs().max().item<double>();
     }

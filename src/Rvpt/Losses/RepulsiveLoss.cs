@@ -1,0 +1,84 @@
+using Rvpt.Clip;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Rvpt;
+
+/// <summary>
+/// RVPT's objective: <c>L = L_CE + alpha * L_FR</c>. L_CE is the cross-entropy of
+/// <c>exp(logit_scale) * cos(V_P(x), T(t_j))</c> against the labels, with frozen, precomputed class text features.
+/// L_FR is the mean over the batch and over blocks D+1..L of <c>cos(c_i^d, sigma_i^d)</c>, the cosine between the
+/// prompted and the frozen encoder's class tokens (frozen side without gradient); minimising it repels the features.
+/// With a margin m the per-image term is <c>max(L_FR,i, m)</c> (m = 1 gives plain VPT); alpha = 0 also gives plain VPT.
+/// </summary>
+public sealed class RepulsiveLoss
+{
+    /// <summary>Creates the loss.</summary>
+    /// <param name="alpha">Weight of the repelling term. Paper default 2.</param>
+    /// <param name="margin">Optional margin m in [-1, 1] of the ablation variant.</param>
+    public RepulsiveLoss(double alpha = 2.0, double? margin = null)
+    {
+        if (!(alpha >= 0) || double.IsInfinity(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be a finite value >= 0.");
+        if (margin is { } m && !(m >= -1 && m <= 1)) throw new ArgumentOutOfRangeException(nameof(margin), margin, "The margin is a cosine: it must lie in [-1, 1].");
+        Alpha = alpha;
+        Margin = margin;
+    }
+
+    /// <summary>The paper's loss with weight <paramref name="alpha"/> (default 2).</summary>
+    public static RepulsiveLoss WithAlpha(double alpha = 2.0) => new(alpha);
+
+    /// <summary>Plain VPT: cross-entropy only (alpha = 0).</summary>
+    public static RepulsiveLoss PlainVpt { get; } = new(0.0);
+
+    /// <summary>Weight of the repelling term.</summary>
+    public double Alpha { get; }
+
+    /// <summary>Margin of the L_FRM variant, or null.</summary>
+    public double? Margin { get; }
+
+    /// <summary>A copy with a margin.</summary>
+    public RepulsiveLoss WithMargin(double margin) => new(Alpha, margin);
+
+    /// <summary>
+    /// Evaluates the loss. <paramref name="classTextFeatures"/> must be L2-normalised <c>[classes, embedDim]</c>;
+    /// <paramref name="frozenClassTokens"/> is <see cref="DeepPromptInjector.RunFrozen"/>'s output (detached here).
+    /// Computed in float32 whatever the model's dtype.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes disagree.</exception>
+    public RepulsiveLossResult Compute(PromptedOutput prompted, Tensor frozenClassTokens, Tensor classTextFeatures, Tensor labels, Tensor logitScale)
+    {
+        ArgumentNullException.ThrowIfNull(prompted);
+        var c = prompted.ClassTokens;
+        if (!c.shape.SequenceEqual(frozenClassTokens.shape))
+            throw new ArgumentException($"Prompted class tokens [{string.Join(", ", c.shape)}] and frozen class tokens [{string.Join(", ", frozenClassTokens.shape)}] differ in shape.");
+        if (labels.dim() != 1 || labels.shape[0] != prompted.ImageFeatures.shape[0])
+            throw new ArgumentException($"Expected labels [{prompted.ImageFeatures.shape[0]}], got [{string.Join(", ", labels.shape)}].", nameof(labels));
+        if (classTextFeatures.dim() != 2 || classTextFeatures.shape[1] != prompted.ImageFeatures.shape[1])
+            throw new ArgumentException($"Expected class text features [classes, {prompted.ImageFeatures.shape[1]}], got [{string.Join(", ", classTextFeatures.shape)}].", nameof(classTextFeatures));
+
+        using var scope = NewDisposeScope();
+        var image = ClipModel.Normalize(prompted.ImageFeatures.to_type(ScalarType.Float32));
+        var scale = logitScale.detach().to_type(ScalarType.Float32).exp();
+        var logits = scale * image.matmul(classTextFeatures.to_type(ScalarType.Float32).t());
+        var ce = nn.functional.cross_entropy(logits, labels.to(logits.device));
+        var fr = Repelling(c, frozenClassTokens, Margin);
+        var total = Alpha == 0 ? ce : ce + Alpha * fr;
+        return new RepulsiveLossResult(total.MoveToOuterDisposeScope(), ce.MoveToOuterDisposeScope(), fr.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// L_FR alone: mean over images of (the margin-clamped) mean over blocks of <c>cos(prompted, frozen)</c>, for
+    /// class tokens <c>[N, blocks, width]</c>. Zero when there are no prompted blocks.
+    /// </summary>
+    public static Tensor Repelling(Tensor promptedClassTokens, Tensor frozenClassTokens, double? margin = null)
+    {
+        using var scope = NewDisposeScope();
+        if (promptedClassTokens.shape[1] == 0)
+            return zeros(Array.Empty<long>(), ScalarType.Float32, promptedClassTokens.device).MoveToOuterDisposeScope();
+        var cos = nn.functional.cosine_similarity(promptedClassTokens.to_type(ScalarType.Float32),
+            frozenClassTokens.detach().to_type(ScalarType.Float32), 2, 1e-8); // [N, blocks]
+        var perImage = cos.mean(new long[] { 1 });
+        if (margin is { } m) perImage = perImage.clamp_min(m);
+        return perImage.mean().MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,52 @@
+using Rvpt.Clip;
+using Rvpt.Testing;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Rvpt.Tests;
+
+/// <summary>Prompt-only checkpoints round-trip and refuse other models.</summary>
+public sealed class PromptCheckpointTests
+{
+    [SkippableFact]
+    public void RoundTripRestoresThePromptsExactly()
+    {
+        using var temp = new TempDirectory();
+        using var clip = PromptTestModels.Fixture();
+        using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(50).Seed(5).Build();
+        var path = temp.File("defended.prompts.safetensors");
+        PromptCheckpoint.Save(prompts, path);
+        Assert.True(File.Exists(path + ".json"));
+        Assert.InRange(new FileInfo(path).Length, 2 * 50 * 128 * 4, 2 * 50 * 128 * 4 + 8192); // prompts + a small header
+
+        using var loaded = PromptCheckpoint.Load(path, clip);
+        Assert.Equal(prompts.PromptedBlocks, loaded.PromptedBlocks);
+        TensorAssert.BitIdentical(prompts.Prompts, loaded.Prompts, "prompts");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var pixels = PromptTestModels.Pixels(2, 1);
+        TensorAssert.Close(prompts.EncodeImage(pixels), loaded.EncodeImage(pixels), 0, "prompted features");
+    }
+
+    [SkippableFact]
+    public void AnotherModelIsRefusedClearly()
+    {
+        using var temp = new TempDirectory();
+        using var clip = PromptTestModels.Fixture();
+        using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(4).Build();
+        var path = temp.File("p.safetensors");
+        PromptCheckpoint.Save(prompts, path);
+
+        using var sameShapeOtherWeights = ClipModel.Create(clip.Config, seed: 1);
+        var weights = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(path, sameShapeOtherWeights));
+        Assert.Contains("weight fingerprint", weights.Message);
+        using (PromptCheckpoint.Load(path, sameShapeOtherWeights, verifyBaseWeights: false)) { }
+
+        using var wider = ClipModel.Create(clip.Config with { Vision = clip.Config.Vision with { Width = 64, Heads = 1 } }, seed: 1);
+        var width = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(path, wider));
+        Assert.Contains("vision width: checkpoint has 128, model has 64", width.Message);
+
+        var notPrompts = Fixtures.ClipTinyFile("tiny_clip_openai.safetensors");
+        Assert.Contains("not an Rvpt prompt checkpoint", Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(notPrompts, clip)).Message);
+    }
+}
