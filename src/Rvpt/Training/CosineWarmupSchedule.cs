@@ -1,0 +1,21 @@
+namespace Rvpt;
+
+/// <summary>
+/// CoOp's per-epoch schedule: a constant warm-up rate for the first epochs, then cosine annealing from the peak rate
+/// over <c>Epochs</c> (Dassl's <c>ConstantWarmupScheduler</c> wrapping <c>CosineAnnealingLR(max_epoch)</c>).
+/// </summary>
+public sealed class CosineWarmupSchedule
+{
+    private readonly TrainingOptions _options;
+
+    /// <summary>Creates the schedule for <paramref name="options"/>.</summary>
+    public CosineWarmupSchedule(TrainingOptions options) => _options = options.Validate();
+
+    /// <summary>The learning rate used throughout (0-based) <paramref name="epoch"/>.</summary>
+    public double LearningRateAt(int epoch)
+    {
+        if (epoch < _options.WarmupEpochs) return _options.WarmupLearningRate;
+        double t = epoch - _options.WarmupEpochs;
+        return 0.5 * _options.LearningRate * (1 + Math.Cos(Math.PI * t / _options.Epochs));
+    }
+}

@@ -1,0 +1,48 @@
+namespace Rvpt;
+
+/// <summary>Few-shot prompt-tuning settings; defaults are the paper's (CoOp-style details inferred, see docs/rvpt.md).</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Epochs over the few-shot set. Default 50.</summary>
+    public int Epochs { get; init; } = 50;
+
+    /// <summary>Images per step. Default 32.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Peak SGD learning rate. Default 0.002.</summary>
+    public double LearningRate { get; init; } = 0.002;
+
+    /// <summary>SGD momentum. Default 0.9.</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>L2 weight decay on the prompts. Default 5e-4.</summary>
+    public double WeightDecay { get; init; } = 5e-4;
+
+    /// <summary>Epochs at the constant warm-up rate before the cosine schedule. Default 1.</summary>
+    public int WarmupEpochs { get; init; } = 1;
+
+    /// <summary>Constant learning rate during warm-up. Default 1e-5.</summary>
+    public double WarmupLearningRate { get; init; } = 1e-5;
+
+    /// <summary>Random resized crop + horizontal flip on training images. Default true.</summary>
+    public bool Augment { get; init; } = true;
+
+    /// <summary>Seed of shuffling, augmentation and dropout. Default 1.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Folder for the resumable training checkpoint (written atomically after every epoch); null for none.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
+    public TrainingOptions Validate()
+    {
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be >= 1.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be >= 1.");
+        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be > 0.");
+        if (Momentum is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
+        if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be >= 0.");
+        if (WarmupEpochs < 0 || WarmupEpochs >= Epochs) throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs, "WarmupEpochs must be in [0, Epochs).");
+        if (!(WarmupLearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(WarmupLearningRate), WarmupLearningRate, "WarmupLearningRate must be >= 0.");
+        return this;
+    }
+}

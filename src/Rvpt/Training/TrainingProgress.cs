@@ -1,0 +1,18 @@
+namespace Rvpt;
+
+/// <summary>One progress report of <see cref="FewShotTrainer"/>, sent after every step.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Epochs">Total epochs.</param>
+/// <param name="Step">1-based step within the epoch.</param>
+/// <param name="StepsPerEpoch">Steps per epoch.</param>
+/// <param name="Loss">Total loss of the step.</param>
+/// <param name="CrossEntropy">Cross-entropy term.</param>
+/// <param name="Repelling">Feature-repelling term (mean cosine; lower = more repelled).</param>
+/// <param name="LearningRate">Learning rate of the step.</param>
+/// <param name="ImagesPerSecond">Throughput of the step.</param>
+public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss, double CrossEntropy,
+    double Repelling, double LearningRate, double ImagesPerSecond)
+{
+    /// <summary>Fraction of all steps done, in [0, 1].</summary>
+    public double Fraction => ((Epoch - 1) * (double)StepsPerEpoch + Step) / (Epochs * (double)StepsPerEpoch);
+}
