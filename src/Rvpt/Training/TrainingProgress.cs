@@ -1,6 +1,6 @@
 namespace Rvpt;
 
-/// <summary>One progress report of the few-shot trainer, sent after every step.</summary>
+/// <summary>One progress report of <see cref="FewShotTrainer"/>, sent after every step.</summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="Epochs">Total epochs.</param>
 /// <param name="Step">1-based step within the epoch.</param>

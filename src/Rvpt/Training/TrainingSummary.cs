@@ -1,6 +1,6 @@
 namespace Rvpt;
 
-/// <summary>What a a few-shot training run did.</summary>
+/// <summary>What a <see cref="FewShotTrainer.Fit"/> run did.</summary>
 /// <param name="EpochsCompleted">Epochs completed in total (including those before a resume).</param>
 /// <param name="ResumedFromEpoch">The epoch count found in the checkpoint the run resumed from, or 0.</param>
 /// <param name="Steps">Steps run by this call.</param>

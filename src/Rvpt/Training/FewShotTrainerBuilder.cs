@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rvpt.Clip;
+
+namespace Rvpt;
+
+/// <summary>
+/// Fluent builder for <see cref="FewShotTrainer"/>:
+/// <code>
+/// var trainer = FewShotTrainer.For(clip, prompts).WithLoss(RepulsiveLoss.WithAlpha(2.0))
+///     .WithClasses(classes, PromptTemplates.APhotoOfA).Epochs(50).BatchSize(32).Sgd(learningRate: 0.002)
+///     .WithLogger(logger).Build();
+/// </code>
+/// </summary>
+public sealed class FewShotTrainerBuilder
+{
+    private readonly DeepPromptInjector _prompts;
+    private RepulsiveLoss _loss = RepulsiveLoss.WithAlpha();
+    private IReadOnlyList<string>? _classes;
+    private IReadOnlyList<string> _templates = PromptTemplates.APhotoOfA;
+    private TrainingOptions _options = new();
+    private ILogger _logger = NullLogger.Instance;
+
+    internal FewShotTrainerBuilder(ClipModel clip, DeepPromptInjector prompts)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        _prompts = prompts ?? throw new ArgumentNullException(nameof(prompts));
+        if (!ReferenceEquals(prompts.Clip, clip)) throw new ArgumentException("The prompts were built for another ClipModel instance.", nameof(prompts));
+    }
+
+    /// <summary>The objective. Default: RVPT with alpha = 2.</summary>
+    public FewShotTrainerBuilder WithLoss(RepulsiveLoss loss) { _loss = loss ?? throw new ArgumentNullException(nameof(loss)); return this; }
+
+    /// <summary>Class names (label order) and prompt templates. Templates default to "a photo of a {}.".</summary>
+    public FewShotTrainerBuilder WithClasses(IReadOnlyList<string> classNames, IReadOnlyList<string>? templates = null)
+    {
+        _classes = classNames ?? throw new ArgumentNullException(nameof(classNames));
+        _templates = templates ?? PromptTemplates.APhotoOfA;
+        return this;
+    }
+
+    /// <summary>Epochs. Default 50.</summary>
+    public FewShotTrainerBuilder Epochs(int epochs) { _options = _options with { Epochs = epochs }; return this; }
+
+    /// <summary>Batch size. Default 32.</summary>
+    public FewShotTrainerBuilder BatchSize(int batchSize) { _options = _options with { BatchSize = batchSize }; return this; }
+
+    /// <summary>SGD settings. Defaults: lr 0.002, momentum 0.9, weight decay 5e-4.</summary>
+    public FewShotTrainerBuilder Sgd(double learningRate = 0.002, double momentum = 0.9, double weightDecay = 5e-4)
+    {
+        _options = _options with { LearningRate = learningRate, Momentum = momentum, WeightDecay = weightDecay };
+        return this;
+    }
+
+    /// <summary>Constant warm-up before the cosine schedule. Defaults: 1 epoch at 1e-5.</summary>
+    public FewShotTrainerBuilder Warmup(int epochs = 1, double learningRate = 1e-5)
+    {
+        _options = _options with { WarmupEpochs = epochs, WarmupLearningRate = learningRate };
+        return this;
+    }
+
+    /// <summary>Random resized crop + flip on or off. Default on.</summary>
+    public FewShotTrainerBuilder Augment(bool augment = true) { _options = _options with { Augment = augment }; return this; }
+
+    /// <summary>Seed of shuffling, augmentation and dropout. Default 1.</summary>
+    public FewShotTrainerBuilder Seed(int seed) { _options = _options with { Seed = seed }; return this; }
+
+    /// <summary>Folder for the resumable per-epoch checkpoint.</summary>
+    public FewShotTrainerBuilder WithCheckpointDirectory(string directory) { _options = _options with { CheckpointDirectory = directory }; return this; }
+
+    /// <summary>Uses complete options.</summary>
+    public FewShotTrainerBuilder WithOptions(TrainingOptions options) { _options = options ?? throw new ArgumentNullException(nameof(options)); return this; }
+
+    /// <summary>Logger for per-epoch (Information) and per-step (Debug) messages. Default: none.</summary>
+    public FewShotTrainerBuilder WithLogger(ILogger logger) { _logger = logger ?? throw new ArgumentNullException(nameof(logger)); return this; }
+
+    /// <summary>Builds the trainer.</summary>
+    /// <exception cref="InvalidOperationException">No classes were given.</exception>
+    public FewShotTrainer Build() => new(_prompts, _loss,
+        _classes ?? throw new InvalidOperationException("Call WithClasses(classNames) before Build()."), _templates, _options, _logger);
+}
