@@ -147,6 +147,13 @@ public sealed class DeepPromptInjector : nn.Module
         return RunPrompted(RunSharedTrunk(pixelValues)).ImageFeatures.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Saves the prompts as a prompt-only checkpoint (see <see cref="PromptCheckpoint"/>).</summary>
+    public void Save(string path) => PromptCheckpoint.Save(this, path);
+
+    /// <summary>Loads prompts saved with <see cref="Save"/> onto <paramref name="clip"/>, checking it is the same model.</summary>
+    public static DeepPromptInjector Load(string path, ClipModel clip, bool verifyBaseWeights = true) =>
+        PromptCheckpoint.Load(path, clip, verifyBaseWeights);
+
     private static Tensor StackTokens(List<Tensor> tokens, Tensor trunk) =>
         tokens.Count > 0 ? stack(tokens, 1) : zeros(new long[] { trunk.shape[0], 0, trunk.shape[2] }, trunk.dtype, trunk.device);
 }
