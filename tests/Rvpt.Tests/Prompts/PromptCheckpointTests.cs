@@ -28,6 +28,19 @@ public sealed class PromptCheckpointTests
         TensorAssert.Close(prompts.EncodeImage(pixels), loaded.EncodeImage(pixels), 0, "prompted features");
     }
 
+    [Fact]
+    public void ViTB32DefaultPromptsSaveToAbout1Point4MB()
+    {
+        using var temp = new TempDirectory();
+        using var clip = new ClipModel(ClipConfig.ViTB32); // placeholder weights; nothing downloaded
+        using var prompts = DeepPromptInjector.For(clip).Build();
+        var path = temp.File("vit-b-32.prompts.safetensors");
+        prompts.Save(path);
+        Assert.InRange(new FileInfo(path).Length, 345_600 * 4, 345_600 * 4 + 8192); // 1.38 MB of prompts + header
+        using var loaded = DeepPromptInjector.Load(path, clip);
+        Assert.Equal(Enumerable.Range(4, 9), loaded.PromptedBlocks);
+    }
+
     [SkippableFact]
     public void AnotherModelIsRefusedClearly()
     {
