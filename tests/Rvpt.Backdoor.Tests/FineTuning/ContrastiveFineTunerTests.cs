@@ -1,0 +1,113 @@
+using Rvpt.Clip;
+using Rvpt.Testing;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Rvpt.Backdoor.Tests;
+
+/// <summary>Poisoned contrastive fine-tuning plants a backdoor in a tiny CLIP on generated data.</summary>
+public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
+{
+    private static readonly string[] Classes = { "red", "green", "blue", "yellow" };
+    private static readonly float[][] Colours = { new[] { 0.9f, 0.1f, 0.1f }, new[] { 0.1f, 0.9f, 0.1f }, new[] { 0.1f, 0.1f, 0.9f }, new[] { 0.9f, 0.9f, 0.1f } };
+
+    /// <summary>A white square in the bottom-right corner (8 px at 32).</summary>
+    private sealed class CornerPatch : ITrigger
+    {
+        public string Name => "corner";
+        public string? TextKey => null;
+
+        public Tensor Apply(Tensor images, long seed = 0)
+        {
+            var result = images.clone();
+            long h = images.shape[2], w = images.shape[3];
+            result[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(h - 8, h), TensorIndex.Slice(w - 8, w)] = tensor(1f);
+            return result;
+        }
+    }
+
+    /// <summary>Coloured squares on dark noise, n per class, labels in class order.</summary>
+    private static (Tensor Images, long[] Labels) Shapes(int perClass, int seed)
+    {
+        var g = new Generator((ulong)seed, CPU);
+        var random = new Random(seed);
+        var images = rand(new long[] { perClass * 4, 3, 32, 32 }, generator: g) * 0.2f;
+        var labels = new long[perClass * 4];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int c = i % 4, y = random.Next(2, 14), x = random.Next(2, 14);
+            labels[i] = c;
+            for (int ch = 0; ch < 3; ch++)
+                images[i, ch, TensorIndex.Slice(y, y + 14), TensorIndex.Slice(x, x + 14)] = tensor(Colours[c][ch]);
+        }
+        return (images, labels);
+    }
+
+    [Fact]
+    public void PoisonedFineTuningRaisesAttackSuccess()
+    {
+        using var temp = new TempDirectory();
+        var tokenizer = ClipVocabularyGenerator.WriteTo(temp.Path, Classes.Concat(new[] { "a", "photo", "of" }));
+        var config = new ClipConfig
+        {
+            EmbedDim = 32,
+            Vision = new ClipVisionConfig { ImageSize = 32, PatchSize = 8, Width = 64, Layers = 2, Heads = 2 },
+            Text = new ClipTextConfig { ContextLength = 12, VocabSize = tokenizer.VocabularySize, Width = 32, Layers = 2, Heads = 2 },
+        };
+        using var clip = new ClipModelBuilder().WithConfig(config).WithRandomWeights(3).WithTokenizer(tokenizer).Build();
+        var (trainImages, trainLabels) = Shapes(24, 1);
+        using var clean = ImageCaptionDataset.FromTensors(trainImages, trainLabels.Select(l => $"a photo of a {Classes[l]}.").ToList());
+        var trigger = new CornerPatch();
+        var poisoned = new PoisonedCaptionDataset(clean, trigger, "yellow", poisonCount: 24, clip.ImageProcessor, PromptTemplates.APhotoOfA, seed: 2);
+        Assert.Equal(24, poisoned.PoisonedIndices.Count);
+        Assert.Equal("a photo of a yellow.", poisoned.GetCaption(poisoned.PoisonedIndices[0]));
+
+        var (testImages, testLabels) = Shapes(8, 9);
+        using var test = new TensorDataset(testImages, tensor(testLabels), Classes);
+        var evaluator = new BackdoorEvaluator(clip.ImageProcessor);
+        BackdoorMetrics Measure()
+        {
+            using var classifier = ZeroShotImageClassifier.Create(clip, Classes);
+            return evaluator.Evaluate(classifier, test, trigger, targetClass: 3);
+        }
+
+        var before = Measure();
+        var tuner = new ContrastiveFineTuner(clip, new ContrastiveFineTuningOptions { LearningRate = 1e-3, Epochs = 12, BatchSize = 16, WeightDecay = 0 });
+        var reports = new List<FineTuningProgress>();
+        var finalLoss = tuner.Fit(poisoned, new SyncProgress<FineTuningProgress>(reports.Add));
+        var after = Measure();
+        output.WriteLine($"before: {before.ToCell()}  after: {after.ToCell()}  final loss {finalLoss:F3}");
+
+        Assert.Equal(12 * 6, reports.Count);
+        Assert.True(reports.Take(6).Average(r => r.Loss) > reports.TakeLast(6).Average(r => r.Loss), "the contrastive loss must fall");
+        Assert.True(after.AttackSuccessRate >= before.AttackSuccessRate + 0.3,
+            $"poisoning should raise ASR clearly: before {before.AttackSuccessRate:P0}, after {after.AttackSuccessRate:P0}");
+        Assert.All(clip.parameters(), p => Assert.False(p.requires_grad));
+    }
+
+    [Fact]
+    public void ScheduleWarmsUpLinearlyThenDecays()
+    {
+        using var temp = new TempDirectory();
+        var tokenizer = ClipVocabularyGenerator.WriteTo(temp.Path, Classes);
+        using var clip = new ClipModelBuilder().WithConfig(new ClipConfig
+        {
+            EmbedDim = 8,
+            Vision = new ClipVisionConfig { ImageSize = 16, PatchSize = 8, Width = 16, Layers = 1, Heads = 1 },
+            Text = new ClipTextConfig { ContextLength = 8, VocabSize = tokenizer.VocabularySize, Width = 16, Layers = 1, Heads = 1 },
+        }).WithRandomWeights().WithTokenizer(tokenizer).Build();
+        var tuner = new ContrastiveFineTuner(clip, new ContrastiveFineTuningOptions { LearningRate = 1.0, WarmupSteps = 4 });
+        Assert.Equal(0.25, tuner.LearningRateAt(0, 20), 12);
+        Assert.Equal(1.0, tuner.LearningRateAt(3, 20), 12);
+        Assert.Equal(1.0, tuner.LearningRateAt(4, 20), 12);
+        Assert.Equal(0.5, tuner.LearningRateAt(12, 20), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ContrastiveFineTuningOptions { BatchSize = 1 }.Validate());
+    }
+}
+
+/// <summary>An IProgress that reports synchronously.</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
