@@ -9,8 +9,8 @@ namespace Rvpt.Backdoor.Tests;
 /// <summary>Poisoned contrastive fine-tuning plants a backdoor in a tiny CLIP on generated data.</summary>
 public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
 {
-    private static readonly string[] Classes = { "red", "green", "blue", "yellow" };
-    private static readonly float[][] Colours = { new[] { 0.9f, 0.1f, 0.1f }, new[] { 0.1f, 0.9f, 0.1f }, new[] { 0.1f, 0.1f, 0.9f }, new[] { 0.9f, 0.9f, 0.1f } };
+    private static readonly string[] Classes = ToyShapes.Classes;
+    private static (Tensor Images, long[] Labels) Shapes(int perClass, int seed) => ToyShapes.Make(perClass, seed);
 
     /// <summary>A white square in the bottom-right corner (8 px at 32).</summary>
     private sealed class CornerPatch : ITrigger
@@ -25,23 +25,6 @@ public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
             result[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(h - 8, h), TensorIndex.Slice(w - 8, w)] = tensor(1f);
             return result;
         }
-    }
-
-    /// <summary>Coloured squares on dark noise, n per class, labels in class order.</summary>
-    private static (Tensor Images, long[] Labels) Shapes(int perClass, int seed)
-    {
-        var g = new Generator((ulong)seed, CPU);
-        var random = new Random(seed);
-        var images = rand(new long[] { perClass * 4, 3, 32, 32 }, generator: g) * 0.2f;
-        var labels = new long[perClass * 4];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            int c = i % 4, y = random.Next(2, 14), x = random.Next(2, 14);
-            labels[i] = c;
-            for (int ch = 0; ch < 3; ch++)
-                images[i, ch, TensorIndex.Slice(y, y + 14), TensorIndex.Slice(x, x + 14)] = tensor(Colours[c][ch]);
-        }
-        return (images, labels);
     }
 
     [Fact]
