@@ -63,7 +63,7 @@ public sealed class ContrastiveFineTuner
             for (int epoch = 0; epoch < Options.Epochs; epoch++)
             {
                 var order = Enumerable.Range(0, pairs.Count).ToArray();
-                new Random(HashCode.Combine(Options.Seed, epoch)).Shuffle(order);
+                new Random(unchecked(Options.Seed * 1_000_003 + epoch)).Shuffle(order); // not HashCode: it is randomised per process
                 double sum = 0;
                 int batches = 0;
                 for (int start = 0; start < order.Length; start += Options.BatchSize)
