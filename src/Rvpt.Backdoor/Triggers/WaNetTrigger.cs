@@ -55,9 +55,12 @@ public sealed class WaNetTrigger : ITrigger
         TriggerInput.Validate(images, nameof(images));
         using var scope = NewDisposeScope();
         var (n, h, w) = (images.shape[0], images.shape[2], images.shape[3]);
-        var grid = Grid(h, w, images.device, images.dtype).expand(n, h, w, 2);
+        // Sampling runs in float64: float32 grid coordinates are off by ~1e-5 pixel at 224, which alone moves pixel
+        // values by up to ~3e-5 (so even s = 0 would not be the identity). The result is cast back to the input dtype.
+        var grid = Grid(h, w, images.device, ScalarType.Float64).expand(n, h, w, 2);
+        var source = images.detach().to_type(ScalarType.Float64);
         // Border padding: samples stay inside after the clamp, so it only guards against rounding at the edges.
-        var warped = nn.functional.grid_sample(images.detach(), grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: true);
-        return warped.clamp(0, 1).MoveToOuterDisposeScope();
+        var warped = nn.functional.grid_sample(source, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: true);
+        return warped.clamp(0, 1).to_type(images.dtype).MoveToOuterDisposeScope();
     }
 }
