@@ -12,21 +12,6 @@ public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
     private static readonly string[] Classes = ToyShapes.Classes;
     private static (Tensor Images, long[] Labels) Shapes(int perClass, int seed) => ToyShapes.Make(perClass, seed);
 
-    /// <summary>A white square in the bottom-right corner (8 px at 32).</summary>
-    private sealed class CornerPatch : ITrigger
-    {
-        public string Name => "corner";
-        public string? TextKey => null;
-
-        public Tensor Apply(Tensor images, long seed = 0)
-        {
-            var result = images.clone();
-            long h = images.shape[2], w = images.shape[3];
-            result[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(h - 8, h), TensorIndex.Slice(w - 8, w)] = tensor(1f);
-            return result;
-        }
-    }
-
     [Fact]
     public void PoisonedFineTuningRaisesAttackSuccess()
     {
@@ -41,7 +26,8 @@ public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
         using var clip = new ClipModelBuilder().WithConfig(config).WithRandomWeights(3).WithTokenizer(tokenizer).Build();
         var (trainImages, trainLabels) = Shapes(24, 1);
         using var clean = ImageCaptionDataset.FromTensors(trainImages, trainLabels.Select(l => $"a photo of a {Classes[l]}.").ToList());
-        var trigger = new CornerPatch();
+        // BadNets with a white 8-pixel patch (56 px at 224 scale) in the bottom-right corner of the 32-pixel images.
+        var trigger = new BadNetsTrigger(new BadNetsOptions { PatchSize = 56, Position = PatchPosition.Named(PatchPositionKind.BottomRight), Pattern = PatchPattern.White() });
         var poisoned = new PoisonedCaptionDataset(clean, trigger, "yellow", poisonCount: 24, clip.ImageProcessor, PromptTemplates.APhotoOfA, seed: 2);
         Assert.Equal(24, poisoned.PoisonedIndices.Count);
         Assert.Equal("a photo of a yellow.", poisoned.GetCaption(poisoned.PoisonedIndices[0]));

@@ -133,6 +133,19 @@ public sealed class BadNetsTriggerTests
     }
 
     [Fact]
+    public void NoisePattern_IsTheSeededCpuDraw_NearestResized()
+    {
+        using var scope = NewDisposeScope();
+        var trigger = new BadNetsTrigger(new BadNetsOptions { Position = PatchPosition.At(0, 0), Pattern = PatchPattern.Noise(8) });
+        var expected = TriggerRandom.CpuUniform(8, 3, 16, 16);
+        var at224 = trigger.Apply(TriggerTestImages.Noise(1, 224, 224))[0].narrow(1, 0, 16).narrow(2, 0, 16);
+        TensorAssert.Close(expected, at224, 0, "noise at 224");
+        // At 448 the 32-pixel patch repeats each noise pixel 2 x 2.
+        var at448 = trigger.Apply(TriggerTestImages.Noise(1, 448, 448))[0].narrow(1, 0, 32).narrow(2, 0, 32);
+        TensorAssert.Close(expected.repeat_interleave(2, 1).repeat_interleave(2, 2), at448, 0, "noise at 448");
+    }
+
+    [Fact]
     public void CustomPattern_IsResizedWithNearest()
     {
         using var scope = NewDisposeScope();
