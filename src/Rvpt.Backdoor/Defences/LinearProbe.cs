@@ -80,12 +80,8 @@ public sealed class LinearProbe : IImageClassifier, IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var rows = Enumerable.Range(start, Math.Min(64, data.Count - start)).Select(i =>
-            {
-                using var unit = data.LoadUnitImage(i);
-                return transform.Apply(unit);
-            }).ToArray();
-            var f = clip.EncodeImage(stack(rows, 0).to(clip.DType, clip.Device));
+            var unit = UnitImageBatch.Load(data.LoadUnitImage, UnitImageBatch.Range(start, Math.Min(64, data.Count - start)), transform, cancellationToken);
+            var f = clip.EncodeImage(clip.ImageProcessor.Normalize(unit).to(clip.DType, clip.Device));
             chunks.Add(ClipModel.Normalize(f.to_type(ScalarType.Float32)).cpu().MoveToOuterDisposeScope());
         }
         var all = cat(chunks, 0);

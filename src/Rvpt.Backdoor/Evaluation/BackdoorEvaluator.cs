@@ -48,14 +48,7 @@ public sealed class BackdoorEvaluator
             cancellationToken.ThrowIfCancellationRequested();
             int n = Math.Min(BatchSize, test.Count - start);
             using var scope = NewDisposeScope();
-            var rows = new Tensor[n];
-            Parallel.For(0, n, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-            {
-                using var unit = test.LoadUnitImage(start + i);
-                rows[i] = _transform.ApplyUnit(unit).DetachFromDisposeScope();
-            });
-            var unitBatch = stack(rows, 0);
-            foreach (var r in rows) r.Dispose();
+            var unitBatch = UnitImageBatch.Load(test.LoadUnitImage, UnitImageBatch.Range(start, n), _transform, cancellationToken);
             for (int i = 0; i < n; i++) labels[start + i] = test.GetLabel(start + i);
 
             Predict(classifier, unitBatch, device, dtype).CopyTo(clean, start);

@@ -76,14 +76,7 @@ public sealed class ContrastiveFineTuner
                     double loss;
                     using (var scope = NewDisposeScope())
                     {
-                        var rows = new Tensor[idx.Length];
-                        Parallel.For(0, idx.Length, i =>
-                        {
-                            using var raw = pairs.LoadUnitImage(idx[i]);
-                            rows[i] = transform.ApplyUnit(raw).DetachFromDisposeScope();
-                        });
-                        var images = _clip.ImageProcessor.Normalize(stack(rows, 0)).to(_clip.DType, _clip.Device);
-                        foreach (var r in rows) r.Dispose();
+                        var images = _clip.ImageProcessor.Normalize(UnitImageBatch.Load(pairs.LoadUnitImage, idx, transform, cancellationToken)).to(_clip.DType, _clip.Device);
                         var ids = _clip.Tokenizer!.EncodeBatch(idx.Select(pairs.GetCaption).ToList(), _clip.Config.Text.ContextLength, device: _clip.Device);
                         var total = ContrastiveLoss(_clip, images, ids);
                         loss = total.item<float>();

@@ -49,12 +49,7 @@ public static class PerturbationResistivity
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var rows = Enumerable.Range(start, Math.Min(batchSize, data.Count - start)).Select(i =>
-            {
-                using var unit = data.LoadUnitImage(i);
-                return transform.ApplyUnit(unit);
-            }).ToArray();
-            var unitBatch = stack(rows, 0);
+            var unitBatch = UnitImageBatch.Load(data.LoadUnitImage, UnitImageBatch.Range(start, Math.Min(batchSize, data.Count - start)), transform, cancellationToken);
             Tensor Encode(Tensor unit) => encoder(processor.Normalize(unit).to(dtype, device)).to_type(ScalarType.Float32);
             var clean = Encode(unitBatch);
             foreach (var p in perturbations)
