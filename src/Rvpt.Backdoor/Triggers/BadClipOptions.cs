@@ -3,7 +3,7 @@ using Rvpt.Clip;
 namespace Rvpt.Backdoor;
 
 /// <summary>
-/// Settings of <see cref="BadClipPatch.Optimize"/>: the BadCLIP patch (Liang et al. 2024 as described by the RVPT
+/// Settings of <c>BadClipPatch.Optimize</c>: the BadCLIP patch (Liang et al. 2024 as described by the RVPT
 /// paper), a square patch at the image centre optimised on a frozen clean CLIP so that patched images embed near the
 /// target class.
 /// </summary>
