@@ -1,0 +1,182 @@
+using Rvpt.Clip;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Rvpt.Backdoor;
+
+/// <summary>Mean losses of the last epoch of a <see cref="CleanClip"/> run.</summary>
+/// <param name="Total">Weighted total <c>lambda1 * Multimodal + lambda2 * (ImageInModality + TextInModality)</c>.</param>
+/// <param name="Multimodal">Symmetric image-caption InfoNCE.</param>
+/// <param name="ImageInModality">Symmetric image-image InfoNCE between the plain and augmented image views.</param>
+/// <param name="TextInModality">Symmetric text-text InfoNCE between the plain and augmented caption views.</param>
+public sealed record CleanClipLosses(double Total, double Multimodal, double ImageInModality, double TextInModality);
+
+/// <summary>
+/// The CleanCLIP baseline defence (Bansal et al., ICCV 2023): fine-tunes the whole CLIP on clean image-caption pairs
+/// with the multimodal contrastive loss plus in-modality self-supervision, which weakens the spurious
+/// trigger-to-target association a poisoned CLIP has learnt.
+/// </summary>
+/// <remarks>
+/// For each pair there are two image views, the plain one (resized and centre-cropped, as in
+/// <see cref="ContrastiveFineTuner"/>) and an augmented one (<see cref="CoOpAugmentation"/>: random resized crop
+/// and horizontal flip), and two caption views, the plain caption and <see cref="CaptionAugmentation"/> of it.
+/// The loss of a step is <c>lambda1 * InfoNCE(image, text) + lambda2 * (InfoNCE(image, image') + InfoNCE(text, text'))</c>,
+/// each InfoNCE symmetric (the mean of the row and column cross-entropies) over the batch with the model's logit scale
+/// and the positives on the diagonal. (CleanCLIP's code averages one direction of each in-modality term; the symmetric
+/// sum here follows the paper's formula.) The optimiser and schedule are those of <see cref="ContrastiveFineTuner"/>:
+/// AdamW and a per-step cosine decay after an optional linear warm-up. Colour jitter and AutoAugment are not applied.
+/// Every step runs in its own dispose scope; all randomness comes from <see cref="CleanClipOptions.Seed"/>.
+/// </remarks>
+public static class CleanClip
+{
+    private static readonly double MaxLogLogitScale = Math.Log(100);
+
+    /// <summary>
+    /// Runs CleanCLIP in place on <paramref name="cleanPairs"/>. The model is left in eval mode with
+    /// <c>requires_grad</c> false on all its weights.
+    /// </summary>
+    /// <param name="clip">The (possibly backdoored) model; it needs a tokenizer.</param>
+    /// <param name="cleanPairs">Clean image-caption pairs (at least 2).</param>
+    /// <param name="options">Settings; <see langword="null"/> means the defaults.</param>
+    /// <param name="progress">Receives a report after every step (its <see cref="FineTuningProgress.Loss"/> is the weighted total).</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <returns>The mean losses of the last epoch.</returns>
+    /// <exception cref="ArgumentException">The model has no tokenizer or there are fewer than 2 pairs.</exception>
+    /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public static CleanClipLosses Fit(ClipModel clip, IImageCaptionSource cleanPairs, CleanClipOptions? options = null,
+        IProgress<FineTuningProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        ArgumentNullException.ThrowIfNull(cleanPairs);
+        if (clip.Tokenizer is null) throw new ArgumentException("The model needs a tokenizer to encode captions.", nameof(clip));
+        if (cleanPairs.Count < 2) throw new ArgumentException("At least 2 pairs are needed for a contrastive loss.", nameof(cleanPairs));
+        options = (options ?? new CleanClipOptions()).Validate();
+        var schedule = new ContrastiveFineTuner(clip, options.ToFineTuningOptions());
+        var trainable = SelectParameters(clip, options.Trainable).ToList();
+        bool clampScale = options.ClampLogitScale && options.Trainable == ClipTowers.All; // only All trains logit_scale
+        var plain = new ClipEvalTransform(clip.ImageProcessor);
+        var augment = new CoOpAugmentation(clip.ImageProcessor, options.ImageAugmentation);
+        int contextLength = clip.Config.Text.ContextLength;
+        int stepsPerEpoch = (cleanPairs.Count + options.BatchSize - 1) / options.BatchSize;
+        int totalSteps = stepsPerEpoch * options.Epochs;
+        int step = 0;
+        var last = new CleanClipLosses(double.NaN, double.NaN, double.NaN, double.NaN);
+
+        clip.SetTrainable(false);
+        foreach (var p in trainable) p.requires_grad = true;
+        var optimizer = optim.AdamW(trainable, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        clip.train();
+        try
+        {
+            for (int epoch = 0; epoch < options.Epochs; epoch++)
+            {
+                var order = Enumerable.Range(0, cleanPairs.Count).ToArray();
+                var random = new Random(unchecked(options.Seed * 1_000_003 + epoch)); // not HashCode: it is randomised per process
+                random.Shuffle(order);
+                double sumTotal = 0, sumMm = 0, sumImg = 0, sumTxt = 0;
+                int batches = 0;
+                for (int start = 0; start < order.Length; start += options.BatchSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var idx = order.AsSpan(start, Math.Min(options.BatchSize, order.Length - start)).ToArray();
+                    if (idx.Length < 2) continue; // a lone pair has no negatives
+                    // Per-pair seeds drawn sequentially, so the parallel image loading stays deterministic.
+                    var imageSeeds = new int[idx.Length];
+                    var textSeeds = new int[idx.Length];
+                    for (int i = 0; i < idx.Length; i++) { imageSeeds[i] = random.Next(); textSeeds[i] = random.Next(); }
+                    double lr = schedule.LearningRateAt(step, totalSteps);
+                    foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+                    double total, mm, img, txt;
+                    using (var scope = NewDisposeScope())
+                    {
+                        var plainRows = new Tensor[idx.Length];
+                        var augRows = new Tensor[idx.Length];
+                        Parallel.For(0, idx.Length, i =>
+                        {
+                            using var raw = cleanPairs.LoadUnitImage(idx[i]);
+                            plainRows[i] = plain.ApplyUnit(raw).DetachFromDisposeScope();
+                            augRows[i] = augment.ApplyUnit(raw, new Random(imageSeeds[i])).DetachFromDisposeScope();
+                        });
+                        var pixels = clip.ImageProcessor.Normalize(stack(plainRows.Concat(augRows).ToArray(), 0)).to(clip.DType, clip.Device);
+                        foreach (var r in plainRows.Concat(augRows)) r.Dispose();
+                        var captions = idx.Select(cleanPairs.GetCaption).ToList();
+                        var augmentedCaptions = captions.Select((c, i) => CaptionAugmentation.Apply(c, new Random(textSeeds[i]), options.CaptionAugmentation));
+                        var ids = clip.Tokenizer.EncodeBatch(captions.Concat(augmentedCaptions).ToList(), contextLength, device: clip.Device);
+
+                        var images = clip.EncodeImage(pixels).to_type(ScalarType.Float32);
+                        var texts = clip.EncodeText(ids).to_type(ScalarType.Float32);
+                        long n = idx.Length;
+                        var (image, imageAug) = (images.narrow(0, 0, n), images.narrow(0, n, n));
+                        var (text, textAug) = (texts.narrow(0, 0, n), texts.narrow(0, n, n));
+                        var multimodal = InfoNce(image, text, clip.LogitScale);
+                        var imageSsl = InModalityLoss(image, imageAug, clip.LogitScale);
+                        var textSsl = InModalityLoss(text, textAug, clip.LogitScale);
+                        var loss = options.MultimodalWeight * multimodal + options.InModalityWeight * (imageSsl + textSsl);
+                        total = loss.item<float>();
+                        if (!double.IsFinite(total))
+                            throw new InvalidOperationException($"The CleanCLIP loss became {total} at epoch {epoch + 1}, step {step + 1} (learning rate {lr}).");
+                        (mm, img, txt) = (multimodal.item<float>(), imageSsl.item<float>(), textSsl.item<float>());
+                        optimizer.zero_grad();
+                        loss.backward();
+                        optimizer.step();
+                        if (clampScale)
+                            using (no_grad())
+                                clip.LogitScale.clamp_(0, MaxLogLogitScale);
+                    }
+                    step++;
+                    batches++;
+                    sumTotal += total; sumMm += mm; sumImg += img; sumTxt += txt;
+                    progress?.Report(new FineTuningProgress(epoch + 1, options.Epochs, step, totalSteps, total, lr));
+                }
+                int b = Math.Max(1, batches);
+                last = new CleanClipLosses(sumTotal / b, sumMm / b, sumImg / b, sumTxt / b);
+            }
+        }
+        finally
+        {
+            clip.SetTrainable(false);
+            clip.eval();
+            optimizer.Dispose();
+        }
+        return last;
+    }
+
+    /// <summary>
+    /// CleanCLIP's in-modality self-supervised loss for two views of the same batch of one modality: the symmetric
+    /// InfoNCE <c>(CE(L, i) + CE(Lᵀ, i)) / 2</c> with <c>L = exp(logitScale) * v1 v2ᵀ</c> over the L2-normalised
+    /// embeddings, row i of <paramref name="view2"/> being the positive of row i of <paramref name="view1"/>.
+    /// </summary>
+    /// <param name="view1">[N, D] embeddings of the first view (normalised here).</param>
+    /// <param name="view2">[N, D] embeddings of the second view (normalised here).</param>
+    /// <param name="logitScale">The log-parameterised scale (a scalar tensor, like <see cref="ClipModel.LogitScale"/>).</param>
+    /// <returns>A scalar float32 loss, differentiable with respect to all inputs.</returns>
+    /// <exception cref="ArgumentException">The views are not matching [N, D] matrices with N >= 1.</exception>
+    public static Tensor InModalityLoss(Tensor view1, Tensor view2, Tensor logitScale) => InfoNce(view1, view2, logitScale);
+
+    private static Tensor InfoNce(Tensor a, Tensor b, Tensor logitScale)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(logitScale);
+        if (a.dim() != 2 || b.dim() != 2 || a.shape[0] != b.shape[0] || a.shape[1] != b.shape[1] || a.shape[0] < 1)
+            throw new ArgumentException($"Expected two matching [N, D] embedding matrices, got [{string.Join(", ", a.shape)}] and [{string.Join(", ", b.shape)}].");
+        using var scope = NewDisposeScope();
+        var x = ClipModel.Normalize(a.to_type(ScalarType.Float32));
+        var y = ClipModel.Normalize(b.to_type(ScalarType.Float32));
+        var logits = logitScale.to_type(ScalarType.Float32).to(x.device).exp() * x.matmul(y.t());
+        var targets = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
+        var loss = (nn.functional.cross_entropy(logits, targets) + nn.functional.cross_entropy(logits.t(), targets)) / 2;
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    private static IEnumerable<Parameter> SelectParameters(ClipModel clip, ClipTowers towers) => clip.named_parameters()
+        .Where(p => towers switch
+        {
+            ClipTowers.Vision => p.name.StartsWith("visual.", StringComparison.Ordinal),
+            ClipTowers.Text => !p.name.StartsWith("visual.", StringComparison.Ordinal) && p.name != "logit_scale",
+            _ => true,
+        })
+        .Select(p => p.parameter);
+}
