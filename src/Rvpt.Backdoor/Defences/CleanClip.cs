@@ -26,7 +26,7 @@ public sealed record CleanClipLosses(double Total, double Multimodal, double Ima
 /// and the positives on the diagonal. (CleanCLIP's code averages one direction of each in-modality term; the symmetric
 /// sum here follows the paper's formula.) The optimiser and schedule are those of <see cref="ContrastiveFineTuner"/>:
 /// AdamW and a per-step cosine decay after an optional linear warm-up. Colour jitter and AutoAugment are not applied.
-/// Every step runs in its own dispose scope; all randomness comes from <see cref="CleanClipOptions.Seed"/>.
+/// Every step runs in its own dispose scope; all randomness comes from <see cref="ContrastiveFineTuningOptions.Seed"/>.
 /// </remarks>
 public static class CleanClip
 {
@@ -53,34 +53,34 @@ public static class CleanClip
         if (clip.Tokenizer is null) throw new ArgumentException("The model needs a tokenizer to encode captions.", nameof(clip));
         if (cleanPairs.Count < 2) throw new ArgumentException("At least 2 pairs are needed for a contrastive loss.", nameof(cleanPairs));
         options = (options ?? new CleanClipOptions()).Validate();
-        var schedule = new ContrastiveFineTuner(clip, options.ToFineTuningOptions());
-        var trainable = SelectParameters(clip, options.Trainable).ToList();
-        bool clampScale = options.ClampLogitScale && options.Trainable == ClipTowers.All; // only All trains logit_scale
+        var schedule = new ContrastiveFineTuner(clip, options.FineTuning);
+        var trainable = SelectParameters(clip, options.FineTuning.Trainable).ToList();
+        bool clampScale = options.ClampLogitScale && options.FineTuning.Trainable == ClipTowers.All; // only All trains logit_scale
         var plain = new ClipEvalTransform(clip.ImageProcessor);
         var augment = new CoOpAugmentation(clip.ImageProcessor, options.ImageAugmentation);
         int contextLength = clip.Config.Text.ContextLength;
-        int stepsPerEpoch = (cleanPairs.Count + options.BatchSize - 1) / options.BatchSize;
-        int totalSteps = stepsPerEpoch * options.Epochs;
+        int stepsPerEpoch = (cleanPairs.Count + options.FineTuning.BatchSize - 1) / options.FineTuning.BatchSize;
+        int totalSteps = stepsPerEpoch * options.FineTuning.Epochs;
         int step = 0;
         var last = new CleanClipLosses(double.NaN, double.NaN, double.NaN, double.NaN);
 
         clip.SetTrainable(false);
         foreach (var p in trainable) p.requires_grad = true;
-        var optimizer = optim.AdamW(trainable, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        var optimizer = optim.AdamW(trainable, options.FineTuning.LearningRate, options.FineTuning.Beta1, options.FineTuning.Beta2, options.FineTuning.Epsilon, options.FineTuning.WeightDecay);
         clip.train();
         try
         {
-            for (int epoch = 0; epoch < options.Epochs; epoch++)
+            for (int epoch = 0; epoch < options.FineTuning.Epochs; epoch++)
             {
                 var order = Enumerable.Range(0, cleanPairs.Count).ToArray();
-                var random = new Random(unchecked(options.Seed * 1_000_003 + epoch)); // not HashCode: it is randomised per process
+                var random = new Random(unchecked(options.FineTuning.Seed * 1_000_003 + epoch)); // not HashCode: it is randomised per process
                 random.Shuffle(order);
                 double sumTotal = 0, sumMm = 0, sumImg = 0, sumTxt = 0;
                 int batches = 0;
-                for (int start = 0; start < order.Length; start += options.BatchSize)
+                for (int start = 0; start < order.Length; start += options.FineTuning.BatchSize)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var idx = order.AsSpan(start, Math.Min(options.BatchSize, order.Length - start)).ToArray();
+                    var idx = order.AsSpan(start, Math.Min(options.FineTuning.BatchSize, order.Length - start)).ToArray();
                     if (idx.Length < 2) continue; // a lone pair has no negatives
                     // Per-pair seeds drawn sequentially, so the parallel image loading stays deterministic.
                     var imageSeeds = new int[idx.Length];
@@ -128,7 +128,7 @@ public static class CleanClip
                     step++;
                     batches++;
                     sumTotal += total; sumMm += mm; sumImg += img; sumTxt += txt;
-                    progress?.Report(new FineTuningProgress(epoch + 1, options.Epochs, step, totalSteps, total, lr));
+                    progress?.Report(new FineTuningProgress(epoch + 1, options.FineTuning.Epochs, step, totalSteps, total, lr));
                 }
                 int b = Math.Max(1, batches);
                 last = new CleanClipLosses(sumTotal / b, sumMm / b, sumImg / b, sumTxt / b);

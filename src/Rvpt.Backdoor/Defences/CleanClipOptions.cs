@@ -6,32 +6,11 @@ namespace Rvpt.Backdoor;
 /// </summary>
 public sealed record CleanClipOptions
 {
-    /// <summary>Peak AdamW learning rate. Default 1e-5.</summary>
-    public double LearningRate { get; init; } = 1e-5;
-
-    /// <summary>Epochs. Default 10.</summary>
-    public int Epochs { get; init; } = 10;
-
-    /// <summary>Pairs per step (the negatives of all three InfoNCE terms are the rest of the batch). Default 64.</summary>
-    public int BatchSize { get; init; } = 64;
-
-    /// <summary>AdamW decoupled weight decay. Default 0.1.</summary>
-    public double WeightDecay { get; init; } = 0.1;
-
-    /// <summary>AdamW beta1. Default 0.9.</summary>
-    public double Beta1 { get; init; } = 0.9;
-
-    /// <summary>AdamW beta2. Default 0.98 (CLIP's).</summary>
-    public double Beta2 { get; init; } = 0.98;
-
-    /// <summary>AdamW epsilon. Default 1e-6 (CLIP's).</summary>
-    public double Epsilon { get; init; } = 1e-6;
-
-    /// <summary>Linear warm-up steps before the per-step cosine decay (same schedule as <see cref="ContrastiveFineTuner"/>). Default 0.</summary>
-    public int WarmupSteps { get; init; }
-
-    /// <summary>Which weights train. Default all (CleanCLIP fine-tunes the whole model).</summary>
-    public ClipTowers Trainable { get; init; } = ClipTowers.All;
+    /// <summary>
+    /// The optimiser, schedule, batch, epochs, trainable towers and seed, shared with <see cref="ContrastiveFineTuner"/>.
+    /// CleanCLIP defaults: lr 1e-5, 10 epochs, batch 64 (others as <see cref="ContrastiveFineTuningOptions"/>).
+    /// </summary>
+    public ContrastiveFineTuningOptions FineTuning { get; init; } = new() { LearningRate = 1e-5, Epochs = 10, BatchSize = 64 };
 
     /// <summary><c>lambda1</c>: weight of the multimodal (image-caption) InfoNCE. Default 1.</summary>
     public double MultimodalWeight { get; init; } = 1.0;
@@ -53,19 +32,13 @@ public sealed record CleanClipOptions
     /// </summary>
     public bool ClampLogitScale { get; init; } = true;
 
-    /// <summary>Seed of the shuffling and of both augmentations. Default 0.</summary>
-    public int Seed { get; init; }
-
     /// <summary>Checks the values.</summary>
     /// <returns>This instance.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public CleanClipOptions Validate()
     {
-        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Must be > 0.");
-        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Must be >= 1.");
-        if (BatchSize < 2) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "A contrastive batch needs >= 2 pairs.");
-        if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Must be >= 0.");
-        if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "Must be >= 0.");
+        ArgumentNullException.ThrowIfNull(FineTuning);
+        FineTuning.Validate();
         if (!(MultimodalWeight >= 0) || double.IsInfinity(MultimodalWeight)) throw new ArgumentOutOfRangeException(nameof(MultimodalWeight), MultimodalWeight, "Must be finite and >= 0.");
         if (!(InModalityWeight >= 0) || double.IsInfinity(InModalityWeight)) throw new ArgumentOutOfRangeException(nameof(InModalityWeight), InModalityWeight, "Must be finite and >= 0.");
         if (MultimodalWeight == 0 && InModalityWeight == 0) throw new ArgumentOutOfRangeException(nameof(InModalityWeight), InModalityWeight, "At least one loss weight must be > 0.");
@@ -74,19 +47,4 @@ public sealed record CleanClipOptions
         CaptionAugmentation.Validate();
         return this;
     }
-
-    /// <summary>The equivalent optimiser and schedule settings of <see cref="ContrastiveFineTuner"/>.</summary>
-    public ContrastiveFineTuningOptions ToFineTuningOptions() => new()
-    {
-        LearningRate = LearningRate,
-        Epochs = Epochs,
-        BatchSize = BatchSize,
-        WeightDecay = WeightDecay,
-        Beta1 = Beta1,
-        Beta2 = Beta2,
-        Epsilon = Epsilon,
-        WarmupSteps = WarmupSteps,
-        Trainable = Trainable,
-        Seed = Seed,
-    };
 }

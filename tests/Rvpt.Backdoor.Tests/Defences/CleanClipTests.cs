@@ -117,7 +117,7 @@ public sealed class CleanClipTests(ITestOutputHelper output)
     {
         using var temp = new TempDirectory();
         using var pairs = CleanPairs(8, 1);
-        var options = new CleanClipOptions { LearningRate = 1e-3, Epochs = 8, BatchSize = 16, WeightDecay = 0, WarmupSteps = 2, Seed = 4 };
+        var options = new CleanClipOptions { FineTuning = new() { LearningRate = 1e-3, Epochs = 8, BatchSize = 16, WeightDecay = 0, WarmupSteps = 2, Seed = 4 } };
 
         string Run(List<FineTuningProgress> reports, out CleanClipLosses losses)
         {
@@ -150,13 +150,13 @@ public sealed class CleanClipTests(ITestOutputHelper output)
         using var temp = new TempDirectory();
         using var clip = TinyClip(temp);
         using var pairs = CleanPairs(2, 1);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CleanClipOptions { BatchSize = 1 }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CleanClipOptions { FineTuning = new() { BatchSize = 1 } }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new CleanClipOptions { MultimodalWeight = 0, InModalityWeight = 0 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new CleanClipOptions { CaptionAugmentation = new() { DeletionProbability = 1 } }.Validate());
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         string before = ClipWeightsFingerprint.Compute(clip);
-        Assert.Throws<OperationCanceledException>(() => CleanClip.Fit(clip, pairs, new CleanClipOptions { BatchSize = 4 }, cancellationToken: cts.Token));
+        Assert.Throws<OperationCanceledException>(() => CleanClip.Fit(clip, pairs, new CleanClipOptions { FineTuning = new() { BatchSize = 4 } }, cancellationToken: cts.Token));
         Assert.Equal(before, ClipWeightsFingerprint.Compute(clip));
         Assert.All(clip.parameters(), p => Assert.False(p.requires_grad));
         Assert.False(clip.training);
@@ -182,7 +182,7 @@ public sealed class CleanClipTests(ITestOutputHelper output)
         new ContrastiveFineTuner(clip, new ContrastiveFineTuningOptions { LearningRate = 1e-3, Epochs = 12, BatchSize = 16, WeightDecay = 0 }).Fit(poisoned);
         var backdoored = Measure();
         using var cleanSubset = CleanPairs(12, 5); // a separate clean set, as the defender's
-        var losses = CleanClip.Fit(clip, cleanSubset, new CleanClipOptions { LearningRate = 2e-3, Epochs = 20, BatchSize = 16, WeightDecay = 0, Seed = 1 });
+        var losses = CleanClip.Fit(clip, cleanSubset, new CleanClipOptions { FineTuning = new() { LearningRate = 2e-3, Epochs = 20, BatchSize = 16, WeightDecay = 0, Seed = 1 } });
         var defended = Measure();
         output.WriteLine($"backdoored: {backdoored.ToCell()}  after CleanCLIP: {defended.ToCell()}  losses {losses}");
         Assert.True(backdoored.AttackSuccessRate >= 0.5, $"the backdoor should be planted first: ASR {backdoored.AttackSuccessRate:P0}");
