@@ -21,19 +21,23 @@ public static class ClipVocabularyGenerator
         foreach (var b in OpenAIByteOrder()) vocab.Add(ByteLevelAlphabet.ToChar(b) + "</w>");
         var known = new HashSet<string>(vocab, StringComparer.Ordinal);
         var merges = new List<string>();
-        var seenMerges = new HashSet<string>(StringComparer.Ordinal);
+        var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var raw in words.Select(w => w.ToLowerInvariant()).Distinct(StringComparer.Ordinal))
         {
             if (raw.Length == 0 || raw.Any(char.IsWhiteSpace))
                 throw new ArgumentException($"Vocabulary words must be non-empty and contain no whitespace, got '{raw}'.", nameof(words));
             var symbols = ByteLevelAlphabet.Encode(raw).Select(c => c.ToString()).ToList();
             symbols[^1] += "</w>";
-            var current = symbols[0];
-            for (int i = 1; i < symbols.Count; i++)
+            // Segment the word with the merges so far (earlier words' merges can apply inside it), then join the
+            // resulting pieces left to right with new, lower-priority merges. Earlier words are unaffected: every merge
+            // they use ranks before the new ones.
+            var pieces = Segment(symbols, ranks);
+            var current = pieces[0];
+            for (int i = 1; i < pieces.Count; i++)
             {
-                var merge = current + " " + symbols[i];
-                current += symbols[i];
-                if (seenMerges.Add(merge)) merges.Add(merge);
+                var merge = current + " " + pieces[i];
+                current += pieces[i];
+                if (ranks.TryAdd(merge, merges.Count)) merges.Add(merge);
                 if (known.Add(current)) vocab.Add(current);
             }
         }
@@ -54,6 +58,39 @@ public static class ClipVocabularyGenerator
         AtomicFile.WriteAllText(Path.Combine(directory, "vocab.json"), vocab);
         AtomicFile.WriteAllText(Path.Combine(directory, "merges.txt"), merges);
         return ClipTokenizer.FromDirectory(directory, options);
+    }
+
+    /// <summary>CLIP's BPE: repeatedly merge every occurrence of the lowest-ranked adjacent pair.</summary>
+    private static List<string> Segment(List<string> symbols, Dictionary<string, int> ranks)
+    {
+        var word = new List<string>(symbols);
+        while (word.Count > 1)
+        {
+            int best = int.MaxValue;
+            string? first = null, second = null;
+            for (int i = 0; i + 1 < word.Count; i++)
+            {
+                if (ranks.TryGetValue(word[i] + " " + word[i + 1], out var r) && r < best)
+                {
+                    best = r;
+                    first = word[i];
+                    second = word[i + 1];
+                }
+            }
+            if (first is null) break;
+            var next = new List<string>(word.Count);
+            for (int i = 0; i < word.Count; i++)
+            {
+                if (i + 1 < word.Count && word[i] == first && word[i + 1] == second)
+                {
+                    next.Add(first + second);
+                    i++;
+                }
+                else next.Add(word[i]);
+            }
+            word = next;
+        }
+        return word;
     }
 
     /// <summary>The byte order of OpenAI's <c>bytes_to_unicode</c>: printable ranges first, then the rest ascending.</summary>

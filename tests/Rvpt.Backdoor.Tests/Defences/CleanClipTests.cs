@@ -168,26 +168,29 @@ public sealed class CleanClipTests(ITestOutputHelper output)
         using var temp = new TempDirectory();
         using var clip = TinyClip(temp);
         using var clean = CleanPairs(24, 1);
-        var trigger = new BadNetsTrigger(new BadNetsOptions { PatchSize = 56, Position = PatchPosition.Named(PatchPositionKind.BottomRight), Pattern = PatchPattern.White() });
-        var poisoned = new PoisonedCaptionDataset(clean, trigger, "yellow", poisonCount: 24, clip.ImageProcessor, PromptTemplates.APhotoOfA, seed: 2);
+        var trigger = new BadNetsTrigger(new BadNetsOptions { PatchSize = 56, Position = PatchPosition.Named(PatchPositionKind.BottomRight) });
+        var poisoned = new PoisonedCaptionDataset(clean, trigger, "green", poisonCount: 24, clip.ImageProcessor, PromptTemplates.APhotoOfA, seed: 2);
         var (testImages, testLabels) = ToyShapes.Make(8, 9);
         using var test = new TensorDataset(testImages, tensor(testLabels), Classes);
         var evaluator = new BackdoorEvaluator(clip.ImageProcessor);
         BackdoorMetrics Measure()
         {
             using var classifier = ZeroShotImageClassifier.Create(clip, Classes);
-            return evaluator.Evaluate(classifier, test, trigger, targetClass: 3);
+            return evaluator.Evaluate(classifier, test, trigger, targetClass: 1);
         }
 
-        new ContrastiveFineTuner(clip, new ContrastiveFineTuningOptions { LearningRate = 1e-3, Epochs = 12, BatchSize = 16, WeightDecay = 0 }).Fit(poisoned);
+        // A competent clean model first, then the poisoned fine-tune (as in ContrastiveFineTunerTests).
+        var planting = new ContrastiveFineTuningOptions { LearningRate = 1e-3, Epochs = 12, BatchSize = 16, WeightDecay = 0 };
+        new ContrastiveFineTuner(clip, planting with { Epochs = 30 }).Fit(clean);
+        new ContrastiveFineTuner(clip, planting).Fit(poisoned);
         var backdoored = Measure();
         using var cleanSubset = CleanPairs(12, 5); // a separate clean set, as the defender's
         var losses = CleanClip.Fit(clip, cleanSubset, new CleanClipOptions { FineTuning = new() { LearningRate = 2e-3, Epochs = 20, BatchSize = 16, WeightDecay = 0, Seed = 1 } });
         var defended = Measure();
         output.WriteLine($"backdoored: {backdoored.ToCell()}  after CleanCLIP: {defended.ToCell()}  losses {losses}");
         Assert.True(backdoored.AttackSuccessRate >= 0.5, $"the backdoor should be planted first: ASR {backdoored.AttackSuccessRate:P0}");
-        // Measured: ASR 100% -> 0% with clean accuracy 100% -> 100% for CleanCLIP seeds 1-4; with lambda2 = 0
-        // (multimodal loss alone, same settings) the ASR stays at 100%.
+        // Measured when written (white patch, target "yellow", no clean phase): ASR 100% -> 0%, CA 100% -> 100% for
+        // CleanCLIP seeds 1-4; with lambda2 = 0 (multimodal loss alone) the ASR stayed at 100%.
         Assert.True(defended.AttackSuccessRate <= backdoored.AttackSuccessRate - 0.5,
             $"CleanCLIP should lower ASR clearly: {backdoored.AttackSuccessRate:P0} -> {defended.AttackSuccessRate:P0}");
         Assert.True(defended.CleanAccuracy >= 0.75, $"clean accuracy should survive: {defended.CleanAccuracy:P0}");

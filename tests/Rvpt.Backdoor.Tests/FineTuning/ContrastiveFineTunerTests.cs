@@ -26,11 +26,11 @@ public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
         using var clip = new ClipModelBuilder().WithConfig(config).WithRandomWeights(3).WithTokenizer(tokenizer).Build();
         var (trainImages, trainLabels) = Shapes(24, 1);
         using var clean = ImageCaptionDataset.FromTensors(trainImages, trainLabels.Select(l => $"a photo of a {Classes[l]}.").ToList());
-        // BadNets with a white 8-pixel patch (56 px at 224 scale) in the bottom-right corner of the 32-pixel images.
-        var trigger = new BadNetsTrigger(new BadNetsOptions { PatchSize = 56, Position = PatchPosition.Named(PatchPositionKind.BottomRight), Pattern = PatchPattern.White() });
-        var poisoned = new PoisonedCaptionDataset(clean, trigger, "yellow", poisonCount: 24, clip.ImageProcessor, PromptTemplates.APhotoOfA, seed: 2);
+        // BadNets with an 8-pixel checkerboard (56 px at 224 scale) in the bottom-right corner of the 32-pixel images.
+        var trigger = new BadNetsTrigger(new BadNetsOptions { PatchSize = 56, Position = PatchPosition.Named(PatchPositionKind.BottomRight) });
+        var poisoned = new PoisonedCaptionDataset(clean, trigger, "green", poisonCount: 24, clip.ImageProcessor, PromptTemplates.APhotoOfA, seed: 2);
         Assert.Equal(24, poisoned.PoisonedIndices.Count);
-        Assert.Equal("a photo of a yellow.", poisoned.GetCaption(poisoned.PoisonedIndices[0]));
+        Assert.Equal("a photo of a green.", poisoned.GetCaption(poisoned.PoisonedIndices[0]));
 
         var (testImages, testLabels) = Shapes(8, 9);
         using var test = new TensorDataset(testImages, tensor(testLabels), Classes);
@@ -38,11 +38,14 @@ public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
         BackdoorMetrics Measure()
         {
             using var classifier = ZeroShotImageClassifier.Create(clip, Classes);
-            return evaluator.Evaluate(classifier, test, trigger, targetClass: 3);
+            return evaluator.Evaluate(classifier, test, trigger, targetClass: 1);
         }
 
+        // As in the paper: a competent clean model first (clean contrastive training), measured, then poisoned.
+        var options = new ContrastiveFineTuningOptions { LearningRate = 1e-3, Epochs = 12, BatchSize = 16, WeightDecay = 0 };
+        new ContrastiveFineTuner(clip, options with { Epochs = 30 }).Fit(clean);
         var before = Measure();
-        var tuner = new ContrastiveFineTuner(clip, new ContrastiveFineTuningOptions { LearningRate = 1e-3, Epochs = 12, BatchSize = 16, WeightDecay = 0 });
+        var tuner = new ContrastiveFineTuner(clip, options);
         var reports = new List<FineTuningProgress>();
         var finalLoss = tuner.Fit(poisoned, new SyncProgress<FineTuningProgress>(reports.Add));
         var after = Measure();
@@ -50,6 +53,7 @@ public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
 
         Assert.Equal(12 * 6, reports.Count);
         Assert.True(reports.Take(6).Average(r => r.Loss) > reports.TakeLast(6).Average(r => r.Loss), "the contrastive loss must fall");
+        Assert.True(before.CleanAccuracy >= 0.75, $"the clean model should be competent before poisoning, CA {before.CleanAccuracy:P0}");
         Assert.True(after.AttackSuccessRate >= before.AttackSuccessRate + 0.3,
             $"poisoning should raise ASR clearly: before {before.AttackSuccessRate:P0}, after {after.AttackSuccessRate:P0}");
         Assert.All(clip.parameters(), p => Assert.False(p.requires_grad));

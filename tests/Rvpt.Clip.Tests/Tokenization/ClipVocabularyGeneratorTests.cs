@@ -33,6 +33,19 @@ public sealed class ClipVocabularyGeneratorTests
     }
 
     [Fact]
+    public void EveryWordIsOneTokenWhateverTheOrder()
+    {
+        // "a r" from "arrow" comes first and used to split "large" into l | ar | g | e.
+        string[] words = { "arrow", "large", "a", "ring", "triangle", "rarer", "gargle", "star", "stars" };
+        foreach (var order in new[] { words, words.Reverse().ToArray(), words.OrderBy(w => w, StringComparer.Ordinal).ToArray() })
+        {
+            using var temp = new TempDirectory();
+            var tokenizer = ClipVocabularyGenerator.WriteTo(temp.Path, order);
+            foreach (var w in words) Assert.True(3 == tokenizer.Encode(w).Count, $"'{w}' is not one token with order {string.Join(",", order)}");
+        }
+    }
+
+    [Fact]
     public void WordsWithWhitespaceAreRejected() =>
         Assert.Throws<ArgumentException>(() => ClipVocabularyGenerator.Generate(new[] { "two words" }));
 }
