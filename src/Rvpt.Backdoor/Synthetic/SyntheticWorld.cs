@@ -46,9 +46,8 @@ public sealed partial class SyntheticWorld
     public IReadOnlyList<string> ClassNames { get; }
 
     /// <summary>
-    /// Every word that can appear in a caption: lower-case, letters only, distinct, in an order for which
-    /// <c>ClipVocabularyGenerator</c> (one merge chain per word, in list order) makes each word one token (multi-word names such as
-    /// <c>top left</c> are split). Punctuation (the final <c>.</c>) is not included: CLIP's byte-level BPE handles it.
+    /// Every word that can appear in a caption: lower-case, letters only, distinct, in ordinal order (multi-word names
+    /// such as <c>top left</c> are split). Punctuation (the final <c>.</c>) is not included: CLIP's byte-level BPE handles it.
     /// Pass it to <c>ClipVocabularyGenerator.WriteTo</c> to get a tokenizer where every caption word is one token.
     /// </summary>
     public IReadOnlyList<string> Vocabulary { get; }
@@ -374,39 +373,10 @@ public sealed partial class SyntheticWorld
             text.Append(n).Append(' ');
         text.Append("a an next to");
         var words = WordRegex().Matches(text.ToString()).Select(m => m.Value).Distinct(StringComparer.Ordinal)
-            .OrderByDescending(w => w.Length).ThenBy(w => w, StringComparer.Ordinal).ToList();
-        return MergeSafeOrder(words);
+            .OrderBy(w => w, StringComparer.Ordinal).ToList();
+        return words.ToArray();
     }
 
-    /// <summary>
-    /// Orders <paramref name="words"/> so that a generator emitting one left-to-right merge chain per word, in list order
-    /// and without duplicate merges (as <c>ClipVocabularyGenerator</c> does), makes every word a single BPE token: a word
-    /// is taken only when, under the merges of the words before it plus its own chain, BPE reduces it to one symbol.
-    /// Merges appended later never fire on earlier words (those are already one symbol), so the order stays valid.
-    /// Words that fit nowhere are appended last (they still tokenize, just into several pieces).
-    /// </summary>
-    private static string[] MergeSafeOrder(List<string> words)
-    {
-        var order = words;
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
-            var placed = new List<string>();
-            var remaining = new List<string>(order);
-            while (remaining.Count > 0)
-            {
-                int pick = remaining.FindIndex(w => IsSingleToken(w, ranks));
-                if (pick < 0) break;
-                placed.Add(remaining[pick]);
-                AddChain(remaining[pick], ranks);
-                remaining.RemoveAt(pick);
-            }
-            if (remaining.Count == 0) return placed.ToArray();
-            order = remaining.Concat(placed).ToList(); // words that did not fit go first next time
-            if (attempt == 99) return order.ToArray();
-        }
-        return order.ToArray();
-    }
 
     private static List<string> Symbols(string word)
     {
@@ -415,31 +385,6 @@ public sealed partial class SyntheticWorld
         return symbols;
     }
 
-    private static void AddChain(string word, Dictionary<string, int> ranks)
-    {
-        var symbols = Symbols(word);
-        var current = symbols[0];
-        for (int i = 1; i < symbols.Count; i++)
-        {
-            ranks.TryAdd(current + " " + symbols[i], ranks.Count);
-            current += symbols[i];
-        }
-    }
 
-    private static bool IsSingleToken(string word, Dictionary<string, int> ranks)
-    {
-        var trial = new Dictionary<string, int>(ranks, StringComparer.Ordinal);
-        AddChain(word, trial);
-        var symbols = Symbols(word);
-        while (symbols.Count > 1)
-        {
-            int best = -1, bestRank = int.MaxValue;
-            for (int i = 0; i + 1 < symbols.Count; i++)
-                if (trial.TryGetValue(symbols[i] + " " + symbols[i + 1], out var r) && r < bestRank) { best = i; bestRank = r; }
-            if (best < 0) return false;
-            symbols[best] += symbols[best + 1];
-            symbols.RemoveAt(best + 1);
-        }
-        return true;
-    }
+
 }
