@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Rvpt.Clip;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -41,12 +42,13 @@ public static class CleanClip
     /// <param name="options">Settings; <see langword="null"/> means the defaults.</param>
     /// <param name="progress">Receives a report after every step (its <see cref="FineTuningProgress.Loss"/> is the weighted total).</param>
     /// <param name="cancellationToken">Checked between steps.</param>
+    /// <param name="logger">Receives the mean losses of every epoch (Information). Default: none.</param>
     /// <returns>The mean losses of the last epoch.</returns>
     /// <exception cref="ArgumentException">The model has no tokenizer or there are fewer than 2 pairs.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static CleanClipLosses Fit(ClipModel clip, IImageCaptionSource cleanPairs, CleanClipOptions? options = null,
-        IProgress<FineTuningProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<FineTuningProgress>? progress = null, CancellationToken cancellationToken = default, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(clip);
         ArgumentNullException.ThrowIfNull(cleanPairs);
@@ -132,6 +134,7 @@ public static class CleanClip
                 }
                 int b = Math.Max(1, batches);
                 last = new CleanClipLosses(sumTotal / b, sumMm / b, sumImg / b, sumTxt / b);
+                logger?.LogInformation("CleanCLIP epoch {Epoch}/{Epochs}: loss {Total:F4} (multimodal {Multimodal:F4}, image {Image:F4}, text {Text:F4})", epoch + 1, options.FineTuning.Epochs, last.Total, last.Multimodal, last.ImageInModality, last.TextInModality);
             }
         }
         finally
