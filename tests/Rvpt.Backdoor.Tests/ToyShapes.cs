@@ -1,3 +1,5 @@
+using Rvpt.Clip;
+using Rvpt.Testing;
 using static TorchSharp.torch;
 
 namespace Rvpt.Backdoor.Tests;
@@ -25,4 +27,24 @@ internal static class ToyShapes
         return (images, labels);
     }
 
+
+    /// <summary>A tiny random CLIP (32 px, patch 8) with a generated vocabulary of the toy captions' words, written to <paramref name="temp"/>.</summary>
+    public static ClipModel Clip(TempDirectory temp, int seed = 3)
+    {
+        var tokenizer = ClipVocabularyGenerator.WriteTo(temp.Path, Classes.Concat(new[] { "a", "photo", "of" }));
+        var config = new ClipConfig
+        {
+            EmbedDim = 32,
+            Vision = new ClipVisionConfig { ImageSize = 32, PatchSize = 8, Width = 64, Layers = 2, Heads = 2 },
+            Text = new ClipTextConfig { ContextLength = 12, VocabSize = tokenizer.VocabularySize, Width = 32, Layers = 2, Heads = 2 },
+        };
+        return new ClipModelBuilder().WithConfig(config).WithRandomWeights(seed).WithTokenizer(tokenizer).Build();
+    }
+
+    /// <summary>Toy images with captions "a photo of a {class}.".</summary>
+    public static ImageCaptionDataset CaptionPairs(int perClass, int seed)
+    {
+        var (images, labels) = Make(perClass, seed);
+        return ImageCaptionDataset.FromTensors(images, labels.Select(l => $"a photo of a {Classes[l]}.").ToList());
+    }
 }

@@ -94,36 +94,18 @@ public sealed class CleanClipTests(ITestOutputHelper output)
         Assert.Equal(caption, CaptionAugmentation.Apply(caption, new Random(1), new CaptionAugmentationOptions { DeletionProbability = 0, Swaps = 0 }));
     }
 
-    private static ClipModel TinyClip(TempDirectory temp, int seed = 3)
-    {
-        var tokenizer = ClipVocabularyGenerator.WriteTo(temp.Path, Classes.Concat(new[] { "a", "photo", "of" }));
-        var config = new ClipConfig
-        {
-            EmbedDim = 32,
-            Vision = new ClipVisionConfig { ImageSize = 32, PatchSize = 8, Width = 64, Layers = 2, Heads = 2 },
-            Text = new ClipTextConfig { ContextLength = 12, VocabSize = tokenizer.VocabularySize, Width = 32, Layers = 2, Heads = 2 },
-        };
-        return new ClipModelBuilder().WithConfig(config).WithRandomWeights(seed).WithTokenizer(tokenizer).Build();
-    }
-
-    private static ImageCaptionDataset CleanPairs(int perClass, int seed)
-    {
-        var (images, labels) = ToyShapes.Make(perClass, seed);
-        return ImageCaptionDataset.FromTensors(images, labels.Select(l => $"a photo of a {Classes[l]}.").ToList());
-    }
-
     [Fact]
     public void FitLowersTheLossChangesTheWeightsAndIsDeterministic()
     {
         using var temp = new TempDirectory();
-        using var pairs = CleanPairs(8, 1);
+        using var pairs = ToyShapes.CaptionPairs(8, 1);
         var options = new CleanClipOptions { FineTuning = new() { LearningRate = 1e-3, Epochs = 8, BatchSize = 16, WeightDecay = 0, WarmupSteps = 2, Seed = 4 } };
 
         string Run(List<FineTuningProgress> reports, out CleanClipLosses losses)
         {
-            using var clip = TinyClip(temp);
+            using var clip = ToyShapes.Clip(temp);
             string before = ClipWeightsFingerprint.Compute(clip);
-            losses = CleanClip.Fit(clip, pairs, options, new ListProgress(reports));
+            losses = CleanClip.Fit(clip, pairs, options, new SyncProgress<FineTuningProgress>(reports.Add));
             string after = ClipWeightsFingerprint.Compute(clip);
             Assert.NotEqual(before, after);
             Assert.All(clip.parameters(), p => Assert.False(p.requires_grad));
@@ -148,8 +130,8 @@ public sealed class CleanClipTests(ITestOutputHelper output)
     public void FitChecksItsArgumentsAndHonoursCancellation()
     {
         using var temp = new TempDirectory();
-        using var clip = TinyClip(temp);
-        using var pairs = CleanPairs(2, 1);
+        using var clip = ToyShapes.Clip(temp);
+        using var pairs = ToyShapes.CaptionPairs(2, 1);
         Assert.Throws<ArgumentOutOfRangeException>(() => new CleanClipOptions { FineTuning = new() { BatchSize = 1 } }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new CleanClipOptions { MultimodalWeight = 0, InModalityWeight = 0 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new CleanClipOptions { CaptionAugmentation = new() { DeletionProbability = 1 } }.Validate());
@@ -166,8 +148,8 @@ public sealed class CleanClipTests(ITestOutputHelper output)
     public void CleanClipOnCleanPairsRemovesAPlantedBackdoor()
     {
         using var temp = new TempDirectory();
-        using var clip = TinyClip(temp);
-        using var clean = CleanPairs(24, 1);
+        using var clip = ToyShapes.Clip(temp);
+        using var clean = ToyShapes.CaptionPairs(24, 1);
         var trigger = new BadNetsTrigger(new BadNetsOptions { PatchSize = 56, Position = PatchPosition.Named(PatchPositionKind.BottomRight) });
         var poisoned = new PoisonedCaptionDataset(clean, trigger, "green", poisonCount: 24, clip.ImageProcessor, PromptTemplates.APhotoOfA, seed: 2);
         var (testImages, testLabels) = ToyShapes.Make(8, 9);
@@ -184,7 +166,7 @@ public sealed class CleanClipTests(ITestOutputHelper output)
         new ContrastiveFineTuner(clip, planting with { Epochs = 30 }).Fit(clean);
         new ContrastiveFineTuner(clip, planting).Fit(poisoned);
         var backdoored = Measure();
-        using var cleanSubset = CleanPairs(12, 5); // a separate clean set, as the defender's
+        using var cleanSubset = ToyShapes.CaptionPairs(12, 5); // a separate clean set, as the defender's
         var losses = CleanClip.Fit(clip, cleanSubset, new CleanClipOptions { FineTuning = new() { LearningRate = 2e-3, Epochs = 20, BatchSize = 16, WeightDecay = 0, Seed = 1 } });
         var defended = Measure();
         output.WriteLine($"backdoored: {backdoored.ToCell()}  after CleanCLIP: {defended.ToCell()}  losses {losses}");
@@ -195,10 +177,5 @@ public sealed class CleanClipTests(ITestOutputHelper output)
             $"CleanCLIP should lower ASR clearly: {backdoored.AttackSuccessRate:P0} -> {defended.AttackSuccessRate:P0}");
         Assert.True(defended.CleanAccuracy >= 0.75, $"clean accuracy should survive: {defended.CleanAccuracy:P0}");
         Assert.All(clip.parameters(), p => Assert.False(p.requires_grad));
-    }
-
-    private sealed class ListProgress(List<FineTuningProgress> list) : IProgress<FineTuningProgress>
-    {
-        public void Report(FineTuningProgress value) => list.Add(value);
     }
 }

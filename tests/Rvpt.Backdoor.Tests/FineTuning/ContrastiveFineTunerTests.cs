@@ -10,29 +10,20 @@ namespace Rvpt.Backdoor.Tests;
 public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
 {
     private static readonly string[] Classes = ToyShapes.Classes;
-    private static (Tensor Images, long[] Labels) Shapes(int perClass, int seed) => ToyShapes.Make(perClass, seed);
 
     [Fact]
     public void PoisonedFineTuningRaisesAttackSuccess()
     {
         using var temp = new TempDirectory();
-        var tokenizer = ClipVocabularyGenerator.WriteTo(temp.Path, Classes.Concat(new[] { "a", "photo", "of" }));
-        var config = new ClipConfig
-        {
-            EmbedDim = 32,
-            Vision = new ClipVisionConfig { ImageSize = 32, PatchSize = 8, Width = 64, Layers = 2, Heads = 2 },
-            Text = new ClipTextConfig { ContextLength = 12, VocabSize = tokenizer.VocabularySize, Width = 32, Layers = 2, Heads = 2 },
-        };
-        using var clip = new ClipModelBuilder().WithConfig(config).WithRandomWeights(3).WithTokenizer(tokenizer).Build();
-        var (trainImages, trainLabels) = Shapes(24, 1);
-        using var clean = ImageCaptionDataset.FromTensors(trainImages, trainLabels.Select(l => $"a photo of a {Classes[l]}.").ToList());
+        using var clip = ToyShapes.Clip(temp);
+        using var clean = ToyShapes.CaptionPairs(24, 1);
         // BadNets with an 8-pixel checkerboard (56 px at 224 scale) in the bottom-right corner of the 32-pixel images.
         var trigger = new BadNetsTrigger(new BadNetsOptions { PatchSize = 56, Position = PatchPosition.Named(PatchPositionKind.BottomRight) });
         var poisoned = new PoisonedCaptionDataset(clean, trigger, "green", poisonCount: 24, clip.ImageProcessor, PromptTemplates.APhotoOfA, seed: 2);
         Assert.Equal(24, poisoned.PoisonedIndices.Count);
         Assert.Equal("a photo of a green.", poisoned.GetCaption(poisoned.PoisonedIndices[0]));
 
-        var (testImages, testLabels) = Shapes(8, 9);
+        var (testImages, testLabels) = ToyShapes.Make(8, 9);
         using var test = new TensorDataset(testImages, tensor(testLabels), Classes);
         var evaluator = new BackdoorEvaluator(clip.ImageProcessor);
         BackdoorMetrics Measure()
@@ -77,10 +68,4 @@ public sealed class ContrastiveFineTunerTests(ITestOutputHelper output)
         Assert.Equal(0.5, tuner.LearningRateAt(12, 20), 12);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ContrastiveFineTuningOptions { BatchSize = 1 }.Validate());
     }
-}
-
-/// <summary>An IProgress that reports synchronously.</summary>
-internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

@@ -19,14 +19,7 @@ public sealed class BadClipPatchTests(ITestOutputHelper output)
         public World()
         {
             Temp = new TempDirectory();
-            var tokenizer = ClipVocabularyGenerator.WriteTo(Temp.Path, Classes.Concat(new[] { "a", "photo", "of" }));
-            var config = new ClipConfig
-            {
-                EmbedDim = 32,
-                Vision = new ClipVisionConfig { ImageSize = 32, PatchSize = 8, Width = 64, Layers = 2, Heads = 2 },
-                Text = new ClipTextConfig { ContextLength = 12, VocabSize = tokenizer.VocabularySize, Width = 32, Layers = 2, Heads = 2 },
-            };
-            Clip = new ClipModelBuilder().WithConfig(config).WithRandomWeights(3).WithTokenizer(tokenizer).Build();
+            Clip = ToyShapes.Clip(Temp);
             var (images, labels) = ToyShapes.Make(8, 1);
             Data = new TensorDataset(images, tensor(labels), Classes);
         }
