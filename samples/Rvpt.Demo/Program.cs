@@ -1,60 +1,123 @@
-// The README's main command. Until the end-to-end defence demo lands (issue #5), this shows the CLIP layer working
-// with nothing outside the repository: it builds a tiny random-weight CLIP with a generated vocabulary, saves it,
-// loads it back (checking every weight is bit-identical), and classifies a generated image zero-shot.
-using System.Diagnostics;
-using Rvpt.Clip;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+// The README's main command: the whole RVPT defence, end to end, on nothing but this repository.
+//
+//   dotnet run --project samples/Rvpt.Demo -c Release              # the synthetic world: build, plant, defend, report
+//   dotnet run --project samples/Rvpt.Demo -c Release -- --quick   # a one-minute smoke test of every phase
+//   dotnet run --project samples/Rvpt.Demo -c Release -- --model clip.safetensors --train train/ --test test/ \
+//       --attack badnets --target banana                           # defend a real (backdoored) checkpoint
+//
+// See docs/demo.md for every option and docs/results.md for the measured table.
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Rvpt.Backdoor;
+using Rvpt.Demo;
+using Spectre.Console;
+using TorchSharp;
 using static TorchSharp.torch;
 
-var output = Path.GetFullPath(args.Length > 0 ? args[0] : Path.Combine("artifacts", "demo"));
-Directory.CreateDirectory(output);
-var clock = Stopwatch.StartNew();
-string[] classes = { "circle", "square", "star", "triangle", "ring" };
+var quick = new Option<bool>("--quick") { Description = "Smoke-test preset: every phase in about a minute; the numbers mean nothing." };
+var seeds = new Option<string?>("--seeds") { Description = "Few-shot seeds, comma-separated (default 1). docs/results.md uses 1,2,3." };
+var attacks = new Option<string?>("--attacks") { Description = "Synthetic attacks to plant and defend, comma-separated (default badnets,blended,wanet,badclip)." };
+var output = new Option<string>("--out") { Description = "Output folder of the report and charts.", DefaultValueFactory = _ => Path.Combine("artifacts", "demo") };
+var cache = new Option<string?>("--cache") { Description = "Model cache folder (default $RVPT_CACHE, else ~/.cache/rvpt)." };
+var deviceOption = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+deviceOption.AcceptOnlyFromAmong("cpu", "cuda");
+var threads = new Option<int>("--threads") { Description = "Torch intra-op threads (0 = the library default).", DefaultValueFactory = _ => 0 };
+var verbose = new Option<bool>("--verbose") { Description = "Log every epoch and selection trial." };
+var model = new Option<string?>("--model") { Description = "A real CLIP checkpoint (OpenAI/OpenCLIP .safetensors/.pt, HF folder or file) to defend instead of the synthetic world." };
+var tokenizer = new Option<string?>("--tokenizer") { Description = "Folder with vocab.json and merges.txt when they are not beside --model." };
+var train = new Option<string?>("--train") { Description = "ImageFolder of clean labelled training images (one sub-folder per class)." };
+var test = new Option<string?>("--test") { Description = "ImageFolder of test images with the same class folders." };
+var classes = new Option<string?>("--classes") { Description = "File with one class name per line, in sorted folder order (default: folder names)." };
+var attack = new Option<string?>("--attack") { Description = $"The attack the model carries: {DemoTriggers.Help}." };
+var target = new Option<string?>("--target") { Description = "The attack's target class name." };
+var shots = new Option<int>("--shots") { Description = "Shots per class.", DefaultValueFactory = _ => 16 };
+var epochs = new Option<int>("--epochs") { Description = "Prompt-tuning epochs.", DefaultValueFactory = _ => 50 };
 
-// 1. A CLIP-format tokenizer for a closed vocabulary (vocab.json + merges.txt, SOT/EOT as the last two ids).
-var modelDir = Path.Combine(output, "tiny-clip");
-var tokenizer = ClipVocabularyGenerator.WriteTo(modelDir, classes.Concat(new[] { "a", "photo", "of" }));
-Console.WriteLine($"Generated a {tokenizer.VocabularySize}-token CLIP vocabulary in {modelDir}");
-
-// 2. A tiny random CLIP (OpenAI initialisation, seeded) sized for a CPU.
-var config = new ClipConfig
+var root = new RootCommand("Repulsive Visual Prompt Tuning demo: plants backdoors in a CLIP, runs the defences, reports ASR% (CA%).")
 {
-    EmbedDim = 64,
-    Vision = new ClipVisionConfig { ImageSize = 64, PatchSize = 8, Width = 128, Layers = 4, Heads = 2 },
-    Text = new ClipTextConfig { ContextLength = 16, VocabSize = tokenizer.VocabularySize, Width = 64, Layers = 2, Heads = 2 },
+    quick, seeds, attacks, output, cache, deviceOption, threads, verbose, model, tokenizer, train, test, classes, attack, target, shots, epochs,
 };
-using var created = new ClipModelBuilder().WithConfig(config).WithRandomWeights(seed: 42).WithTokenizer(tokenizer).Build();
-var weights = Path.Combine(modelDir, "model.safetensors");
-ClipCheckpoint.Save(created, weights);
-Console.WriteLine($"Saved a random CLIP with {config.ParameterCount:N0} parameters to {weights} ({new FileInfo(weights).Length / 1024} KB)");
-
-// 3. Load it back (the tokenizer files beside the weights come with it) and check the round trip.
-using var clip = ClipModel.FromPretrained(weights);
-var before = created.state_dict();
-var identical = clip.state_dict().All(p => p.Value.equal(before[p.Key]).all().item<bool>());
-Console.WriteLine($"Reloaded: {clip.Config.Vision.Layers}-block ViT, tokenizer {(clip.Tokenizer is null ? "missing" : "attached")}, weights bit-identical: {identical}");
-if (!identical || clip.Tokenizer is null) return 1;
-
-// 4. A generated image: a yellow star-like blob on a blue gradient.
-var imagePath = Path.Combine(output, "generated.png");
-using (var image = new Image<Rgb24>(96, 80))
+root.SetAction((parse, cancellationToken) =>
 {
-    for (int y = 0; y < image.Height; y++)
-    for (int x = 0; x < image.Width; x++)
+    var console = AnsiConsole.Console;
+    var ui = new DemoConsole(console);
+    try
     {
-        double dx = x - 48, dy = y - 40, r = Math.Sqrt(dx * dx + dy * dy), a = Math.Atan2(dy, dx);
-        bool inside = r < 18 + 8 * Math.Cos(5 * a);
-        image[x, y] = inside ? new Rgb24(250, 210, 40) : new Rgb24(20, (byte)(60 + y), (byte)(120 + x));
+        if (parse.GetValue(threads) is > 0 and var n) set_num_threads(n);
+        var device = parse.GetValue(deviceOption) == "cuda" ? CUDA : CPU;
+        if (device.type == DeviceType.CUDA && !cuda.is_available())
+            throw new DemoInputException("--device cuda was given but no CUDA device is available (the CPU backend is referenced; see docs/building.md for TorchBackend=cuda-linux).");
+        using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true)
+            .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning));
+        var logger = loggerFactory.CreateLogger("Rvpt.Demo");
+        var settings = parse.GetValue(quick) ? DemoSettings.Quick : DemoSettings.Default;
+        if (parse.GetValue(seeds) is { } seedText) settings = settings with { Suite = settings.Suite with { Seeds = ParseSeeds(seedText) } };
+        var outputDirectory = Path.GetFullPath(parse.GetValue(output)!);
+
+        if (parse.GetValue(model) is { } modelPath)
+        {
+            var real = new RealModelArguments(
+                Require(modelPath, "--model", File.Exists(modelPath) || Directory.Exists(modelPath)),
+                parse.GetValue(tokenizer),
+                Require(parse.GetValue(train), "--train", true),
+                Require(parse.GetValue(test), "--test", true),
+                parse.GetValue(classes),
+                Require(parse.GetValue(attack), "--attack", true),
+                Require(parse.GetValue(target), "--target", true),
+                Positive(parse.GetValue(shots), "--shots"),
+                Positive(parse.GetValue(epochs), "--epochs"),
+                settings.Suite.Seeds,
+                outputDirectory);
+            return Task.FromResult(new RealModelDemo(real, settings, ui, device, logger).Run(cancellationToken));
+        }
+        foreach (var (option, name) in new (Option<string?>, string)[] { (train, "--train"), (test, "--test"), (attack, "--attack"), (target, "--target"), (classes, "--classes"), (tokenizer, "--tokenizer") })
+            if (parse.GetValue(option) is not null) throw new DemoInputException($"{name} applies to a real model; pass --model too.");
+        if (parse.GetValue(attacks) is { } attackText) settings = settings with { Attacks = ParseAttacks(attackText) };
+        var cacheDirectory = Path.Combine(parse.GetValue(cache) ?? SyntheticModelStore.DefaultRoot(), "synthetic");
+        return Task.FromResult(new SyntheticDemo(settings, ui, outputDirectory, cacheDirectory, device, logger).Run(cancellationToken));
     }
-    image.SaveAsPng(imagePath);
+    catch (DemoInputException e)
+    {
+        console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+        return Task.FromResult(2);
+    }
+    catch (OperationCanceledException)
+    {
+        console.MarkupLine("[yellow]Cancelled.[/] Models finished so far stay in the cache; rerun to continue from them.");
+        return Task.FromResult(130);
+    }
+    catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+    {
+        console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+        return Task.FromResult(2);
+    }
+});
+return await root.Parse(args).InvokeAsync();
+
+static string Require(string? value, string name, bool exists)
+{
+    if (string.IsNullOrWhiteSpace(value)) throw new DemoInputException($"{name} is required with --model.");
+    if (!exists) throw new DemoInputException($"{name} '{value}' does not exist.");
+    return value;
 }
 
-// 5. Zero-shot classification with CLIP's preprocessing (resize, centre crop, normalise).
-using var classifier = ZeroShotClassifier.Create(clip, classes, PromptTemplates.APhotoOfA);
-var predictions = classifier.Classify(imagePath, topK: 3);
-Console.WriteLine($"Zero-shot predictions for {imagePath}:");
-foreach (var p in predictions) Console.WriteLine($"  {p.ClassName,-10} {p.Probability:P1}");
-Console.WriteLine("The weights are random, so these predictions are arbitrary: the demo shows the pipeline, not accuracy.");
-Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F1} s. Output folder: {output}");
-return 0;
+static int Positive(int value, string name) => value >= 1 ? value : throw new DemoInputException($"{name} must be >= 1; got {value}.");
+
+static IReadOnlyList<int> ParseSeeds(string text)
+{
+    var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    var values = new List<int>();
+    foreach (var p in parts)
+        values.Add(int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new DemoInputException($"--seeds: '{p}' is not an integer."));
+    return values.Count > 0 ? values : throw new DemoInputException("--seeds needs at least one integer.");
+}
+
+static IReadOnlyList<SyntheticAttack> ParseAttacks(string text)
+{
+    var result = new List<SyntheticAttack>();
+    foreach (var p in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        result.Add(Enum.TryParse<SyntheticAttack>(p, ignoreCase: true, out var a) && Enum.IsDefined(a)
+            ? a : throw new DemoInputException($"--attacks: unknown attack '{p}'; expected badnets, blended, wanet or badclip."));
+    return result.Count > 0 ? result : throw new DemoInputException("--attacks needs at least one attack.");
+}

@@ -176,6 +176,35 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
         return this;
     }
 
+    /// <summary>
+    /// A deep copy: same config, weights (bit-identical), device, dtype and tokenizer, in eval mode with all weights
+    /// frozen. For defences that fine-tune a model while the original must stay intact. The caller disposes it.
+    /// </summary>
+    public ClipModel Clone()
+    {
+        var copy = new ClipModel(Config);
+        try
+        {
+            copy.to(Device, DType);
+            using (no_grad())
+            {
+                var source = state_dict();
+                foreach (var (key, value) in copy.state_dict()) value.copy_(source[key]);
+            }
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+        copy.Tokenizer = Tokenizer;
+        copy.TokenizerDirectory = TokenizerDirectory;
+        copy.Source = Source;
+        copy.SetTrainable(false);
+        copy.eval();
+        return copy;
+    }
+
     private void CheckIds(Tensor ids)
     {
         if (ids.dim() != 2 || ids.shape[1] < 1 || ids.shape[1] > Config.Text.ContextLength)

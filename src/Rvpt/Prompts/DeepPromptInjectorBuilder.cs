@@ -21,6 +21,17 @@ public sealed class DeepPromptInjectorBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sets D and b from the model's vision tower with <see cref="DeepPromptOptions.ScaledTo"/> (the paper's D = 3,
+    /// b = 50 on ViT-B/32, scaled for smaller towers), keeping the other settings.
+    /// </summary>
+    public DeepPromptInjectorBuilder ScaledToModel()
+    {
+        var scaled = DeepPromptOptions.ScaledTo(_clip.Config.Vision);
+        _options = _options with { UnpromptedDepth = scaled.UnpromptedDepth, Tokens = scaled.Tokens, PromptedBlocks = null };
+        return this;
+    }
+
     /// <summary>Prompts exactly these (1-based) blocks.</summary>
     public DeepPromptInjectorBuilder Blocks(params int[] blocks)
     {

@@ -1,3 +1,4 @@
+using Rvpt.Clip;
 using static TorchSharp.torch;
 
 namespace Rvpt;
@@ -28,6 +29,23 @@ public sealed record DeepPromptOptions
 
     /// <summary>Element type of the learnable prompts (the master copy; cast to the model's dtype in use). Default float32.</summary>
     public ScalarType DType { get; init; } = ScalarType.Float32;
+
+    /// <summary>
+    /// The paper's geometry carried over to another vision tower: the unprompted depth keeps D/L = 3/12
+    /// (D = round(L / 4)), and the prompt length keeps the paper's ratio of 50 prompts to 49 patch tokens, capped at
+    /// the paper's 50 (b = min(50, round(50 * patches / 49))). ViT-B/32 gives D = 3, b = 50; ViT-B/16 and ViT-L/14
+    /// (which the paper ran with the same settings) give b = 50; a 4-block tower with 16 patches gives D = 1, b = 16.
+    /// </summary>
+    public static DeepPromptOptions ScaledTo(ClipVisionConfig vision)
+    {
+        ArgumentNullException.ThrowIfNull(vision);
+        int patches = vision.GridSize * vision.GridSize;
+        return new DeepPromptOptions
+        {
+            UnpromptedDepth = Math.Clamp((int)Math.Round(vision.Layers / 4.0, MidpointRounding.AwayFromZero), 0, vision.Layers - 1),
+            Tokens = Math.Max(1, Math.Min(50, (int)Math.Round(50.0 * patches / 49.0, MidpointRounding.AwayFromZero))),
+        };
+    }
 
     /// <summary>The prompted blocks for a tower of <paramref name="layers"/> blocks, validated and sorted.</summary>
     public IReadOnlyList<int> ResolveBlocks(int layers)

@@ -1,0 +1,82 @@
+using Rvpt.Backdoor;
+
+namespace Rvpt.Demo;
+
+/// <summary>Everything one synthetic demo run does; <see cref="Default"/> and <see cref="Quick"/> are the presets.</summary>
+internal sealed record DemoSettings
+{
+    /// <summary>Preset name, shown in the report.</summary>
+    public required string Preset { get; init; }
+
+    /// <summary>The lab: world, clean-model recipe, triggers, planting.</summary>
+    public required SyntheticLabOptions Lab { get; init; }
+
+    /// <summary>The defences and their selection grids.</summary>
+    public required DefenceSuiteOptions Suite { get; init; }
+
+    /// <summary>Attacks to plant and defend.</summary>
+    public required IReadOnlyList<SyntheticAttack> Attacks { get; init; }
+
+    /// <summary>Images of the defender's pool the shots are drawn from.</summary>
+    public int PoolImages { get; init; } = 768;
+
+    /// <summary>Clean validation images (hyper-parameter selection).</summary>
+    public int ValidationImages { get; init; } = 600;
+
+    /// <summary>Test images (CA and ASR).</summary>
+    public int TestImages { get; init; } = 1_200;
+
+    /// <summary>Clean image-caption pairs CleanCLIP fine-tunes on.</summary>
+    public int CleanClipPairs { get; init; } = 3_000;
+
+    /// <summary>Planting gate: the backdoor counts as planted at ASR at least this.</summary>
+    public double GateAsr { get; init; } = 0.80;
+
+    /// <summary>Planting gate: clean accuracy at most this far below the clean model's.</summary>
+    public double GateCaDrop { get; init; } = 0.03;
+
+    /// <summary>The default run: the measured recipe of docs/results.md.</summary>
+    public static DemoSettings Default { get; } = new()
+    {
+        Preset = "default",
+        Lab = new SyntheticLabOptions(),
+        Suite = new DefenceSuiteOptions(),
+        Attacks = [SyntheticAttack.BadNets, SyntheticAttack.Blended, SyntheticAttack.WaNet, SyntheticAttack.BadClip],
+    };
+
+    /// <summary>
+    /// A smoke test of the whole pipeline in about a minute: a barely trained clean model, short planting and
+    /// defences. Its numbers mean nothing (the gates will usually fail and say so); it proves every phase runs.
+    /// </summary>
+    public static DemoSettings Quick { get; } = new()
+    {
+        Preset = "quick",
+        Lab = new SyntheticLabOptions
+        {
+            Pretraining = new SyntheticPretrainingOptions { Pairs = 1_024, Epochs = 1, WarmupSteps = 4 },
+            Planting = new BackdoorPlantingOptions
+            {
+                Pairs = 256, PoisonFraction = 0.1,
+                FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-4, Epochs = 1, BatchSize = 64 },
+            },
+            BadClip = new BadClipOptions { PatchSize = 28, Steps = 5 },
+            BadClipImages = 96,
+        },
+        Suite = new DefenceSuiteOptions
+        {
+            Shots = 2,
+            PromptTraining = new TrainingOptions { Epochs = 2, BatchSize = 8 },
+            PromptLearningRates = [0.02],
+            ProbeLearningRates = [0.01],
+            Probe = new LinearProbeOptions { Epochs = 5 },
+            CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = 1, BatchSize = 32 } },
+            CleanClipLearningRates = [1e-5],
+            ResistivityImages = 32,
+        },
+        Attacks = [SyntheticAttack.BadNets, SyntheticAttack.Blended, SyntheticAttack.WaNet, SyntheticAttack.BadClip],
+        PoolImages = 96,
+        ValidationImages = 48,
+        TestImages = 96,
+        CleanClipPairs = 64,
+    };
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using Rvpt.Backdoor;
+using Spectre.Console;
+
+namespace Rvpt.Demo;
+
+/// <summary>Prints the "ASR% (CA%)" table and a plain statement of what happened.</summary>
+internal static class DemoSummary
+{
+    public static void Print(DemoConsole ui, DefenceReport report, IReadOnlyList<DemoOutcome> outcomes, string outputDirectory, TimeSpan elapsed)
+    {
+        var attacks = outcomes.Select(o => o.Attack).ToList();
+        var table = new Table().Title("ASR% (CA%), mean ± sd over seeds").AddColumn("defence");
+        foreach (var a in attacks) table.AddColumn(new TableColumn(Markup.Escape(a)).RightAligned());
+        var defences = outcomes.SelectMany(o => o.Suite.Runs).Select(r => r.Defence).Distinct().ToList();
+        foreach (var d in defences)
+        {
+            var row = new List<string> { Markup.Escape(DefenceSuite.DisplayName(d)) };
+            foreach (var o in outcomes)
+            {
+                var runs = o.Suite.Runs.Where(r => r.Defence == d).ToList();
+                var text = runs.Count == 0 ? "-" : Cell(runs);
+                row.Add(o.GatePassed == false ? $"[grey]{Markup.Escape(text)} *[/]" : Markup.Escape(text));
+            }
+            table.AddRow(row.ToArray());
+        }
+        ui.Ansi.Write(table);
+        if (outcomes.Any(o => o.GatePassed == false))
+            ui.Rich("[grey]* the backdoor did not reach the planting gate; these cells do not measure a defence.[/]");
+
+        ui.Line();
+        foreach (var o in outcomes) ui.Line(Statement(o));
+        ui.Line();
+        ui.Line($"Finished in {elapsed.TotalMinutes:F1} min. Results (report.md, results.md/.csv/.json, selection.json, asr.png, ca.png, resistivity-*.png) are in:");
+        ui.Rich($"  [bold]{Markup.Escape(Path.GetFullPath(outputDirectory))}[/]");
+    }
+
+    private static string Statement(DemoOutcome o)
+    {
+        var none = o.Suite.Runs.FirstOrDefault(r => r.Defence == DefenceKind.None)?.Metrics;
+        var rvpt = o.Suite.Runs.Where(r => r.Defence == DefenceKind.Rvpt).ToList();
+        var vpt = o.Suite.Runs.Where(r => r.Defence == DefenceKind.PlainVpt).ToList();
+        if (none is null || rvpt.Count == 0) return $"{o.Attack}: {o.GateText}.";
+        double asr0 = none.AttackSuccessRate, ca0 = none.CleanAccuracy;
+        double asr = rvpt.Average(r => r.Metrics.AttackSuccessRate), ca = rvpt.Average(r => r.Metrics.CleanAccuracy);
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"{o.Attack}: backdoor {o.GateText}. RVPT moved ASR {100 * asr0:F1}% -> {100 * asr:F1}% and CA {100 * ca0:F1}% -> {100 * ca:F1}%");
+        if (vpt.Count > 0)
+            text += string.Create(CultureInfo.InvariantCulture, $"; plain VPT reached ASR {100 * vpt.Average(r => r.Metrics.AttackSuccessRate):F1}%");
+        bool claim = asr <= 0.1 * asr0 && ca >= ca0 - 0.02 && (vpt.Count == 0 || asr < vpt.Average(r => r.Metrics.AttackSuccessRate));
+        return text + (o.GatePassed == false ? " (not meaningful: gate failed)." : claim
+            ? " - the paper's claim holds here (>= 90% relative ASR drop, CA within 2 pts, better than VPT)."
+            : " - the paper's claim does NOT hold here (needs >= 90% relative ASR drop, CA within 2 pts, better than VPT).");
+    }
+
+    private static string Cell(List<DefenceRun> runs)
+    {
+        static string MeanSd(IEnumerable<double> values)
+        {
+            var v = values.Select(x => 100 * x).ToArray();
+            double mean = v.Average();
+            if (v.Length == 1) return mean.ToString("F1", CultureInfo.InvariantCulture);
+            double sd = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
+            return string.Create(CultureInfo.InvariantCulture, $"{mean:F1}±{sd:F1}");
+        }
+        return $"{MeanSd(runs.Select(r => r.Metrics.AttackSuccessRate))} ({MeanSd(runs.Select(r => r.Metrics.CleanAccuracy))})";
+    }
+}

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Rvpt.Backdoor;
+using Rvpt.Clip;
+using static TorchSharp.torch;
+
+namespace Rvpt.Demo;
+
+/// <summary>
+/// The demo on the synthetic world: load or build the clean model, plant one backdoor per attack, run every defence
+/// against each, write the report. Nothing is downloaded.
+/// </summary>
+internal sealed class SyntheticDemo(DemoSettings settings, DemoConsole ui, string outputDirectory, string cacheDirectory, Device device, ILogger logger)
+{
+    public int Run(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var store = new SyntheticModelStore(cacheDirectory, logger);
+        var lab = new SyntheticBackdoorLab(store, settings.Lab, logger);
+        ui.Rich($"[bold]RVPT demo[/] ({settings.Preset} preset): a synthetic world of {lab.World.ClassNames.Count} shape classes, target class [yellow]{lab.Options.TargetClass}[/].");
+        ui.Line($"Models are cached in {store.Root}{(lab.HasCleanModel ? " (clean model found)" : " (the clean model is built on this first run)")}.");
+
+        using var clean = ui.Phase(lab.HasCleanModel ? "Loading the clean CLIP" : "Pre-training the clean CLIP", report =>
+            lab.GetCleanModel(device, new Inline<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"step {p.Step}/{p.TotalSteps}, loss {p.Loss:F3}")), cancellationToken));
+        using var test = lab.TestSet(settings.TestImages);
+        using var validation = lab.ValidationSet(settings.ValidationImages);
+        using var pool = lab.DefenderPool(settings.PoolImages);
+        using var pairs = lab.DefenderPairs(settings.CleanClipPairs);
+        var evaluator = new BackdoorEvaluator(clean.ImageProcessor, settings.Suite.EvaluationBatchSize);
+
+        var suite = new DefenceSuite(settings.Suite, logger);
+        var outcomes = new List<DemoOutcome>();
+        foreach (var attack in settings.Attacks)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var planted = ui.Phase(lab.HasPlantedModel(attack) ? $"Loading the {attack} model" : $"Planting {attack}", report =>
+                lab.GetPlantedModel(attack, clean, device, new Inline<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"{p.Phase} {p.Step}/{p.TotalSteps}")), cancellationToken));
+            BackdoorMetrics cleanMetrics;
+            using (var classifier = ZeroShotImageClassifier.Create(clean, test.ClassNames, settings.Suite.Templates))
+                cleanMetrics = evaluator.Evaluate(classifier, test, planted.Trigger, lab.TargetClassIndex, device: device, cancellationToken: cancellationToken);
+            var result = ui.Phase($"Defending {attack}", report =>
+                suite.Run(planted.Model, planted.Trigger.Name, planted.Trigger, lab.TargetClassIndex, pool, validation, test, pairs,
+                    new Inline<DefenceSuiteProgress>(p => report(p.Fraction, p.Phase)), cancellationToken));
+            var none = result.Runs.First(r => r.Defence == DefenceKind.None).Metrics;
+            bool passed = none.AttackSuccessRate >= settings.GateAsr && none.CleanAccuracy >= cleanMetrics.CleanAccuracy - settings.GateCaDrop;
+            var gate = string.Create(CultureInfo.InvariantCulture,
+                $"{(passed ? "planted" : "NOT planted")} (ASR {100 * none.AttackSuccessRate:F1}% vs gate {100 * settings.GateAsr:F0}%, CA {100 * none.CleanAccuracy:F1}% vs clean {100 * cleanMetrics.CleanAccuracy:F1}% - {100 * settings.GateCaDrop:F0} pts)");
+            outcomes.Add(new DemoOutcome(planted.Trigger.Name, cleanMetrics, result, passed, gate));
+            ui.Line($"  {planted.Trigger.Name}: {gate}");
+        }
+
+        var settingsLines = new List<string>
+        {
+            $"Preset: {settings.Preset}; command: `dotnet run --project samples/Rvpt.Demo -c Release{(settings.Preset == "default" ? "" : " -- --" + settings.Preset)}`",
+            string.Create(CultureInfo.InvariantCulture, $"Clean model: {clean.Config.ParameterCount:N0} parameters, zero-shot test accuracy {100 * outcomes.FirstOrDefault()?.CleanModel?.CleanAccuracy ?? double.NaN:F1}%"),
+            $"Test: {test.Count} images, validation: {validation.Count} images (selection only), shots: {settings.Suite.Shots} per class from a pool of {pool.Count}, seeds: {string.Join(", ", settings.Suite.Seeds)}",
+            $"Device: {device.type}, threads: {get_num_threads()}, wall time: {clock.Elapsed.TotalMinutes:F1} min",
+        };
+        var report = ui.Phase("Writing the report", _ => DemoReportWriter.Write(outputDirectory, "RVPT on the synthetic world: ASR% (CA%)", outcomes, settingsLines));
+        DemoSummary.Print(ui, report, outcomes, outputDirectory, clock.Elapsed);
+        return 0;
+    }
+
+    private sealed class Inline<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

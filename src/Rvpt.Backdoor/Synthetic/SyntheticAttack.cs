@@ -1,0 +1,17 @@
+namespace Rvpt.Backdoor;
+
+/// <summary>The attacks <see cref="SyntheticBackdoorLab"/> can plant.</summary>
+public enum SyntheticAttack
+{
+    /// <summary>A checkerboard patch at a random position (<see cref="BadNetsTrigger"/>).</summary>
+    BadNets,
+
+    /// <summary>A blended noise pattern (<see cref="BlendedTrigger"/>).</summary>
+    Blended,
+
+    /// <summary>A smooth warp (<see cref="WaNetTrigger"/>).</summary>
+    WaNet,
+
+    /// <summary>A centre patch optimised on the clean model (<see cref="BadClipPatch"/>).</summary>
+    BadClip,
+}

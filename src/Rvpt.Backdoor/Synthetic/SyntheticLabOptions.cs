@@ -1,0 +1,55 @@
+namespace Rvpt.Backdoor;
+
+/// <summary>
+/// Settings of <see cref="SyntheticBackdoorLab"/>: the world, the clean model's recipe, the triggers at the world's
+/// scale, and how backdoors are planted. Every value is part of the cache keys of the models the lab builds.
+/// </summary>
+public sealed record SyntheticLabOptions
+{
+    /// <summary>The world. Default 32 px, the twelve shapes.</summary>
+    public SyntheticWorldOptions World { get; init; } = new();
+
+    /// <summary>The clean model's pre-training recipe. Default <see cref="SyntheticPretrainingOptions"/>'s defaults.</summary>
+    public SyntheticPretrainingOptions Pretraining { get; init; } = new();
+
+    /// <summary>How backdoors are planted. Default <see cref="BackdoorPlantingOptions"/>'s defaults.</summary>
+    public BackdoorPlantingOptions Planting { get; init; } = new();
+
+    /// <summary>The class poisoned captions name. Default "star".</summary>
+    public string TargetClass { get; init; } = "star";
+
+    /// <summary>
+    /// BadNets trigger. Default a checkerboard of side 28 at the 224 reference, i.e. 4 px (half a patch) at 32 px
+    /// (the paper's 16 px at 224 would be 2 px, too small for a 4 x 4-cell checkerboard).
+    /// </summary>
+    public BadNetsOptions BadNets { get; init; } = new() { PatchSize = 28 };
+
+    /// <summary>Blended trigger. Default the paper's 0.2 blend of a fixed noise pattern.</summary>
+    public BlendedOptions Blended { get; init; } = new();
+
+    /// <summary>WaNet trigger. Default a 4 x 4 control grid at strength 1 (the paper's s = 1).</summary>
+    public WaNetOptions WaNet { get; init; } = new() { Strength = 1.0 };
+
+    /// <summary>BadCLIP patch optimisation on the clean model. Default side 28 at 224 (4 px at 32 px), 200 Adam steps.</summary>
+    public BadClipOptions BadClip { get; init; } = new() { PatchSize = 28, Steps = 200 };
+
+    /// <summary>Images the BadCLIP patch is optimised on (the attacker's own clean images). Default 1,200.</summary>
+    public int BadClipImages { get; init; } = 1_200;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public SyntheticLabOptions Validate()
+    {
+        Pretraining.Validate();
+        Planting.Validate();
+        BadNets.Validate();
+        WaNet.Validate();
+        BadClip.Validate();
+        if (!World.ClassNames.Contains(TargetClass))
+            throw new ArgumentException($"TargetClass '{TargetClass}' is not one of the world's classes ({string.Join(", ", World.ClassNames)}).", nameof(TargetClass));
+        // Models are cached by their settings; a pattern tensor has no stable text form to key them by.
+        if (BadNets.Pattern.Custom is not null || Blended.Pattern is not null)
+            throw new ArgumentException("Custom trigger pattern tensors are not supported by the lab (its cache keys are the settings' text); use the seeded patterns.", nameof(BadNets));
+        if (BadClipImages < 2) throw new ArgumentOutOfRangeException(nameof(BadClipImages), BadClipImages, "Must be >= 2.");
+        return this;
+    }
+}
