@@ -29,9 +29,12 @@ internal static class ToyShapes
 
 
     /// <summary>A tiny random CLIP (32 px, patch 8) with a generated vocabulary of the toy captions' words, written to <paramref name="temp"/>.</summary>
-    public static ClipModel Clip(TempDirectory temp, int seed = 3)
+    public static ClipModel Clip(TempDirectory temp, int seed = 3) => Clip(temp.Path, seed);
+
+    /// <summary>A tiny random CLIP as <see cref="Clip(TempDirectory, int)"/>, its tokenizer files written to <paramref name="directory"/>.</summary>
+    public static ClipModel Clip(string directory, int seed = 3)
     {
-        var tokenizer = ClipVocabularyGenerator.WriteTo(temp.Path, Classes.Concat(new[] { "a", "photo", "of" }));
+        var tokenizer = ClipVocabularyGenerator.WriteTo(directory, Classes.Concat(new[] { "a", "photo", "of" }));
         var config = new ClipConfig
         {
             EmbedDim = 32,
