@@ -33,10 +33,14 @@ var attack = new Option<string?>("--attack") { Description = $"The attack the mo
 var target = new Option<string?>("--target") { Description = "The attack's target class name." };
 var shots = new Option<int>("--shots") { Description = "Shots per class.", DefaultValueFactory = _ => 16 };
 var epochs = new Option<int>("--epochs") { Description = "Prompt-tuning epochs.", DefaultValueFactory = _ => 50 };
+var depth = new Option<int?>("--prompt-depth") { Description = "Unprompted depth D (default: the paper's 3/12 of the blocks, D = 3 on ViT-B/32, 1 on the synthetic model)." };
+var tokens = new Option<int?>("--prompt-tokens") { Description = "Prompt tokens per block b (default: the paper's 50 per 49 patches, capped at 50; 16 on the synthetic model)." };
+var alpha = new Option<double?>("--alpha") { Description = "RVPT's repelling weight alpha (default 2, the paper's)." };
 
 var root = new RootCommand("Repulsive Visual Prompt Tuning demo: plants backdoors in a CLIP, runs the defences, reports ASR% (CA%).")
 {
     quick, seeds, attacks, output, cache, deviceOption, threads, verbose, model, tokenizer, train, test, classes, attack, target, shots, epochs,
+    depth, tokens, alpha,
 };
 root.SetAction((parse, cancellationToken) =>
 {
@@ -53,6 +57,13 @@ root.SetAction((parse, cancellationToken) =>
         var logger = loggerFactory.CreateLogger("Rvpt.Demo");
         var settings = parse.GetValue(quick) ? DemoSettings.Quick : DemoSettings.Default;
         if (parse.GetValue(seeds) is { } seedText) settings = settings with { Suite = settings.Suite with { Seeds = ParseSeeds(seedText) } };
+        if (parse.GetValue(alpha) is { } a)
+            settings = settings with { Suite = settings.Suite with { Alpha = a >= 0 && double.IsFinite(a) ? a : throw new DemoInputException($"--alpha must be finite and >= 0; got {a}.") } };
+        var promptDepth = parse.GetValue(depth);
+        var promptTokens = parse.GetValue(tokens);
+        if (promptDepth is < 0) throw new DemoInputException($"--prompt-depth must be >= 0; got {promptDepth}.");
+        if (promptTokens is < 1) throw new DemoInputException($"--prompt-tokens must be >= 1; got {promptTokens}.");
+        var promptOverride = new PromptOverride(promptDepth, promptTokens);
         var outputDirectory = Path.GetFullPath(parse.GetValue(output)!);
 
         if (parse.GetValue(model) is { } modelPath)
@@ -69,13 +80,13 @@ root.SetAction((parse, cancellationToken) =>
                 Positive(parse.GetValue(epochs), "--epochs"),
                 settings.Suite.Seeds,
                 outputDirectory);
-            return Task.FromResult(new RealModelDemo(real, settings, ui, device, logger).Run(cancellationToken));
+            return Task.FromResult(new RealModelDemo(real, settings, promptOverride, ui, device, logger).Run(cancellationToken));
         }
         foreach (var (option, name) in new (Option<string?>, string)[] { (train, "--train"), (test, "--test"), (attack, "--attack"), (target, "--target"), (classes, "--classes"), (tokenizer, "--tokenizer") })
             if (parse.GetValue(option) is not null) throw new DemoInputException($"{name} applies to a real model; pass --model too.");
         if (parse.GetValue(attacks) is { } attackText) settings = settings with { Attacks = ParseAttacks(attackText) };
         var cacheDirectory = Path.Combine(parse.GetValue(cache) ?? SyntheticModelStore.DefaultRoot(), "synthetic");
-        return Task.FromResult(new SyntheticDemo(settings, ui, outputDirectory, cacheDirectory, device, logger).Run(cancellationToken));
+        return Task.FromResult(new SyntheticDemo(settings, promptOverride, ui, outputDirectory, cacheDirectory, device, logger).Run(cancellationToken));
     }
     catch (DemoInputException e)
     {

@@ -10,7 +10,7 @@ namespace Rvpt.Demo;
 /// The demo on a real (possibly backdoored) checkpoint and real image folders: runs the defences against the given
 /// attack's trigger and target class, saves the RVPT prompts and the report.
 /// </summary>
-internal sealed class RealModelDemo(RealModelArguments args, DemoSettings settings, DemoConsole ui, Device device, ILogger logger)
+internal sealed class RealModelDemo(RealModelArguments args, DemoSettings settings, PromptOverride prompts, DemoConsole ui, Device device, ILogger logger)
 {
     public int Run(CancellationToken cancellationToken)
     {
@@ -50,6 +50,7 @@ internal sealed class RealModelDemo(RealModelArguments args, DemoSettings settin
             Seeds = args.Seeds,
             PromptTraining = settings.Suite.PromptTraining with { Epochs = args.Epochs },
             PromptOutputDirectory = Path.Combine(args.Output, "prompts"),
+            Prompts = prompts.Apply(model.Config.Vision, settings.Suite.Prompts),
         };
         var suite = new DefenceSuite(suiteOptions, logger);
         var result = ui.Phase($"Defending against {trigger.Name}", report =>

@@ -11,7 +11,7 @@ namespace Rvpt.Demo;
 /// The demo on the synthetic world: load or build the clean model, plant one backdoor per attack, run every defence
 /// against each, write the report. Nothing is downloaded.
 /// </summary>
-internal sealed class SyntheticDemo(DemoSettings settings, DemoConsole ui, string outputDirectory, string cacheDirectory, Device device, ILogger logger)
+internal sealed class SyntheticDemo(DemoSettings settings, PromptOverride prompts, DemoConsole ui, string outputDirectory, string cacheDirectory, Device device, ILogger logger)
 {
     public int Run(CancellationToken cancellationToken)
     {
@@ -29,7 +29,7 @@ internal sealed class SyntheticDemo(DemoSettings settings, DemoConsole ui, strin
         using var pairs = lab.DefenderPairs(settings.CleanClipPairs);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, settings.Suite.EvaluationBatchSize);
 
-        var suite = new DefenceSuite(settings.Suite, logger);
+        var suite = new DefenceSuite(settings.Suite with { Prompts = prompts.Apply(clean.Config.Vision, settings.Suite.Prompts) }, logger);
         var outcomes = new List<DemoOutcome>();
         foreach (var attack in settings.Attacks)
         {
