@@ -51,6 +51,8 @@ public static class SafetensorsFile
         long dataOffset = 8 + (long)headerLength;
         long dataLength = fileLength - dataOffset;
 
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw Bad(path, "the header is not valid UTF-8 text (a safetensors header is UTF-8 JSON)");
         JsonDocument document;
         try
         {

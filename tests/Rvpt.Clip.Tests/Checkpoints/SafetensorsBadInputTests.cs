@@ -113,7 +113,7 @@ public sealed class SafetensorsBadInputTests : IDisposable
         bytes[10] = 0xFE;
         bytes[11] = (byte)'}';
         var e = Refused(temp.Write("latin.safetensors", bytes));
-        Assert.Contains("not valid JSON", e.Message);
+        Assert.Contains("not valid UTF-8", e.Message);
     }
 
     [Fact]
