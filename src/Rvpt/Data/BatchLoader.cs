@@ -239,7 +239,14 @@ public sealed class BatchLoader
         if (failure is not null)
             ExceptionDispatchInfo.Throw(failure);
 
-        var labels = plan.Indices.Select(i => (long)source.GetLabel(i)).ToArray();
+        var labels = new long[count];
+        for (var i = 0; i < count; i++)
+        {
+            labels[i] = source.GetLabel(plan.Indices[i]);
+            if ((ulong)labels[i] >= (ulong)source.ClassNames.Count)
+                throw new InvalidDataException(
+                    $"{source.Describe(plan.Indices[i])} has label {labels[i]}, outside [0, {source.ClassNames.Count}) of the source's class names.");
+        }
         using var unit = torch.tensor(data, [count, Channels, size, size], torch.ScalarType.Float32, torch.CPU);
         var images = processor.Normalize(unit);
         return new ImageBatch(images, torch.tensor(labels, torch.ScalarType.Int64, torch.CPU), Array.AsReadOnly(plan.Indices));
