@@ -164,7 +164,10 @@ public static class ClipCheckpoint
         if (model.TokenizerDirectory is { } dir && !SameFolder(dir, path))
         {
             foreach (var f in new[] { "vocab.json", "merges.txt" })
-                File.Copy(Path.Combine(dir, f), Path.Combine(path, f), overwrite: true);
+            {
+                using var source = File.OpenRead(Path.Combine(dir, f));
+                AtomicFile.Write(Path.Combine(path, f), source.CopyTo);
+            }
         }
     }
 

@@ -51,32 +51,45 @@ public static class SafetensorsFile
         long dataOffset = 8 + (long)headerLength;
         long dataLength = fileLength - dataOffset;
 
-        JsonObject root;
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw Bad(path, "the header is not valid UTF-8 text (a safetensors header is UTF-8 JSON)");
+        JsonDocument document;
         try
         {
-            root = JsonNode.Parse(headerBytes) as JsonObject ?? throw Bad(path, "the header is not a JSON object");
+            document = JsonDocument.Parse(headerBytes);
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
             throw Bad(path, $"the header is not valid JSON ({e.Message})", e);
         }
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var entries = new List<SafetensorsEntry>();
-        foreach (var (name, node) in root)
+        using (document)
         {
-            if (name == "__metadata__")
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw Bad(path, $"the header is not a JSON object but a JSON {root.ValueKind}");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in root.EnumerateObject())
             {
-                if (node is not JsonObject meta) throw Bad(path, "__metadata__ must be an object of strings");
-                foreach (var (k, v) in meta)
+                var name = property.Name;
+                if (!seen.Add(name))
+                    throw Bad(path, $"the header names tensor '{name}' twice");
+                if (name == "__metadata__")
                 {
-                    if (v is null || v.GetValueKind() != JsonValueKind.String)
-                        throw Bad(path, $"__metadata__['{k}'] must be a string");
-                    metadata[k] = v.GetValue<string>();
+                    if (property.Value.ValueKind != JsonValueKind.Object) throw Bad(path, "__metadata__ must be an object of strings");
+                    foreach (var item in property.Value.EnumerateObject())
+                    {
+                        if (item.Value.ValueKind != JsonValueKind.String)
+                            throw Bad(path, $"__metadata__['{item.Name}'] must be a string, not a JSON {item.Value.ValueKind}");
+                        if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
+                            throw Bad(path, $"__metadata__ names '{item.Name}' twice");
+                    }
+                    continue;
                 }
-                continue;
+                entries.Add(ParseEntry(path, name, property.Value, dataLength));
             }
-            entries.Add(ParseEntry(path, name, node, dataLength));
         }
 
         entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
@@ -90,35 +103,45 @@ public static class SafetensorsFile
         return new SafetensorsHeader(path, dataOffset, entries, metadata);
     }
 
-    private static SafetensorsEntry ParseEntry(string path, string name, JsonNode? node, long dataLength)
+    private static SafetensorsEntry ParseEntry(string path, string name, JsonElement o, long dataLength)
     {
-        if (node is not JsonObject o) throw Bad(path, $"entry '{name}' is not an object");
+        if (o.ValueKind != JsonValueKind.Object) throw Bad(path, $"entry '{name}' is not an object but a JSON {o.ValueKind}");
+        if (!o.TryGetProperty("dtype", out var dtypeNode)) throw Bad(path, $"tensor '{name}' has no dtype");
+        if (dtypeNode.ValueKind != JsonValueKind.String) throw Bad(path, $"tensor '{name}' has a dtype that is not a string but a JSON {dtypeNode.ValueKind}");
+        var dtype = dtypeNode.GetString()!;
+        if (!DTypes.TryGetValue(dtype, out var scalar))
+            throw Bad(path, $"tensor '{name}' has unsupported dtype '{dtype}' (supported: {string.Join(", ", DTypes.Keys)})");
+        if (!o.TryGetProperty("shape", out var shapeNode) || shapeNode.ValueKind != JsonValueKind.Array)
+            throw Bad(path, $"tensor '{name}' has no shape array");
+        var shape = new long[shapeNode.GetArrayLength()];
+        for (int i = 0; i < shape.Length; i++)
+            shape[i] = Integer(path, name, "shape", shapeNode[i]);
+        if (shape.Any(d => d < 0)) throw Bad(path, $"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]");
+        if (!o.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array)
+            throw Bad(path, $"tensor '{name}' has no data_offsets array");
+        if (offsets.GetArrayLength() != 2) throw Bad(path, $"tensor '{name}' data_offsets must have 2 values, has {offsets.GetArrayLength()}");
+        long begin = Integer(path, name, "data_offsets", offsets[0]), end = Integer(path, name, "data_offsets", offsets[1]);
+        if (begin < 0 || end < begin || end > dataLength)
+            throw Bad(path, $"tensor '{name}' data_offsets [{begin}, {end}] lie outside the {dataLength}-byte data section (truncated file?)");
+        long elements = 1;
         try
         {
-            var dtypeNode = o["dtype"] ?? throw Bad(path, $"tensor '{name}' has no dtype");
-            var dtype = dtypeNode.GetValue<string>();
-            if (!DTypes.TryGetValue(dtype, out var scalar))
-                throw Bad(path, $"tensor '{name}' has unsupported dtype '{dtype}' (supported: {string.Join(", ", DTypes.Keys)})");
-            var shapeNode = o["shape"] as JsonArray ?? throw Bad(path, $"tensor '{name}' has no shape array");
-            var shape = shapeNode.Select(n => n?.GetValue<long>() ?? throw Bad(path, $"tensor '{name}' has a null dimension")).ToArray();
-            if (shape.Any(d => d < 0)) throw Bad(path, $"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]");
-            var offsets = o["data_offsets"] as JsonArray ?? throw Bad(path, $"tensor '{name}' has no data_offsets");
-            if (offsets.Count != 2) throw Bad(path, $"tensor '{name}' data_offsets must have 2 values, has {offsets.Count}");
-            long begin = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
-            if (begin < 0 || end < begin || end > dataLength)
-                throw Bad(path, $"tensor '{name}' data_offsets [{begin}, {end}] lie outside the {dataLength}-byte data section (truncated file?)");
-            long elements = 1;
             foreach (var d in shape) elements = checked(elements * d);
-            long expected = checked(elements * scalar.ElementSize());
-            if (end - begin != expected)
-                throw Bad(path, $"tensor '{name}' ({dtype} [{string.Join(", ", shape)}]) needs {expected} bytes but data_offsets span {end - begin}");
-            return new SafetensorsEntry(name, dtype, scalar, shape, begin, end);
+            elements = checked(elements * scalar.ElementSize());
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException or NullReferenceException)
+        catch (OverflowException e)
         {
-            throw Bad(path, $"tensor '{name}' has a malformed header entry ({e.Message})", e);
+            throw Bad(path, $"tensor '{name}' ({dtype} [{string.Join(", ", shape)}]) has more bytes than a 64-bit size can count", e);
         }
+        if (end - begin != elements)
+            throw Bad(path, $"tensor '{name}' ({dtype} [{string.Join(", ", shape)}]) needs {elements} bytes but data_offsets span {end - begin}");
+        return new SafetensorsEntry(name, dtype, scalar, shape, begin, end);
     }
+
+    private static long Integer(string path, string name, string field, JsonElement value) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var result)
+            ? result
+            : throw Bad(path, $"tensor '{name}' has a {field} value {value.GetRawText()} that is not a 64-bit integer");
 
     /// <summary>
     /// Loads tensors (all, or those <paramref name="keep"/> accepts) onto the CPU with the file's dtypes.

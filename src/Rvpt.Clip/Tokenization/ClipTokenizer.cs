@@ -18,12 +18,21 @@ namespace Rvpt.Clip;
 /// <see cref="ClipTokenizerOptions.ApplyTextFixes"/>); text that needs ftfy's mojibake repair (e.g. "cafÃ©") can
 /// encode differently.</para>
 /// <para>Instances are immutable and safe to use from several threads at once.</para>
+/// <para>Any string is accepted: empty or blank text gives just the start and end tokens; control characters are
+/// removed by the text fixes (or encoded as bytes without them); lone surrogates become U+FFFD; right-to-left text is
+/// encoded in logical (stored) order with direction marks kept. Only <see langword="null"/> throws
+/// (<see cref="ArgumentNullException"/>), and an over-long text when truncation is off (<see cref="ArgumentException"/>).
+/// BPE takes time quadratic in the length of a single piece (a run of letters or symbols), as in the reference; the
+/// truncating row methods therefore encode only the part of the text that can reach the row (see
+/// <see cref="ClipTokenizerOptions.Truncate"/>), so a megabyte of text costs milliseconds there, whereas
+/// <see cref="Encode"/> encodes everything.</para>
 /// </remarks>
 public sealed class ClipTokenizer
 {
     private readonly ClipVocabulary _vocabulary;
     private readonly ClipTextNormalizer _normalizer;
     private readonly BpeTokenizer _bpe;
+    private readonly int _longestTokenBytes;
 
     private ClipTokenizer(ClipVocabulary vocabulary, ClipTokenizerOptions options)
     {
@@ -48,6 +57,12 @@ public sealed class ClipTokenizer
             EndOfWordSuffix = ClipVocabulary.EndOfWord,
             ByteLevel = true,
         });
+        // Byte-level symbols are one char per byte; the end-of-word marker adds none.
+        _longestTokenBytes = vocabulary.Tokens
+            .Where(t => t is not (ClipVocabulary.StartOfText or ClipVocabulary.EndOfText))
+            .Select(t => t.EndsWith(ClipVocabulary.EndOfWord, StringComparison.Ordinal) ? t.Length - ClipVocabulary.EndOfWord.Length : t.Length)
+            .DefaultIfEmpty(1)
+            .Max();
     }
 
     /// <summary>The settings this tokenizer was created with.</summary>
@@ -156,7 +171,8 @@ public sealed class ClipTokenizer
         ArgumentNullException.ThrowIfNull(text);
         var length = ResolveContextLength(contextLength);
         var row = new long[length];
-        WriteRow(Encode(text), row, truncate ?? Options.Truncate, text, index: null);
+        var cut = truncate ?? Options.Truncate;
+        WriteRow(EncodeForRow(text, length, cut), row, cut, text, index: null);
         return row;
     }
 
@@ -178,7 +194,7 @@ public sealed class ClipTokenizer
         for (var i = 0; i < texts.Count; i++)
         {
             var text = texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts));
-            WriteRow(Encode(text), data.AsSpan(i * length, length), cut, text, i);
+            WriteRow(EncodeForRow(text, length, cut), data.AsSpan(i * length, length), cut, text, i);
         }
         return torch.tensor(data, [texts.Count, length], ScalarType.Int64, device);
     }
@@ -222,6 +238,52 @@ public sealed class ClipTokenizer
         }
         var text = Encoding.UTF8.GetString(bytes.ToArray());
         return text.Replace(ClipVocabulary.EndOfWord, " ", StringComparison.Ordinal).Trim();
+    }
+
+    /// <summary>
+    /// The ids a row of <paramref name="length"/> is made from. Without truncation, all of them. With truncation only
+    /// the first length - 1 can matter, so only the part of the cleaned text that produces them is encoded: every
+    /// piece yields at least one id, so pieces after the first length - 1 are skipped, and a piece longer than
+    /// <see cref="MaxPieceChars"/> is cut there (it still yields more than <paramref name="length"/> ids, and BPE
+    /// merges are local, so the kept ids are those of the whole piece). This bounds the work on a megabyte-long text
+    /// or a single enormous word, for which BPE is quadratic.
+    /// </summary>
+    private IReadOnlyList<int> EncodeForRow(string text, int length, bool truncate)
+    {
+        if (!truncate)
+            return Encode(text);
+        if (_vocabulary.MissingSymbols.Count > 0)
+            RequireRepresentable(text);
+        var cleaned = _normalizer.Normalize(text);
+        var body = _bpe.EncodeToIds(RowPrefix(cleaned, length), considerPreTokenization: true, considerNormalization: false);
+        var ids = new int[body.Count + 2];
+        ids[0] = SotTokenId;
+        for (var i = 0; i < body.Count; i++)
+            ids[i + 1] = body[i];
+        ids[^1] = EotTokenId;
+        return ids;
+    }
+
+    /// <summary>Longest piece encoded whole when truncating to <paramref name="length"/>: long enough to give more than <paramref name="length"/> ids.</summary>
+    private int MaxPieceChars(int length) => Math.Max(4096, (length + 1) * _longestTokenBytes);
+
+    private string RowPrefix(string cleaned, int length)
+    {
+        var maxPiece = MaxPieceChars(length);
+        var pieces = 0;
+        foreach (var match in ClipPreTokenizer.Regex().EnumerateMatches(cleaned))
+        {
+            if (match.Length > maxPiece)
+            {
+                var end = match.Index + maxPiece;
+                if (char.IsHighSurrogate(cleaned[end - 1]))
+                    end--; // never split a surrogate pair
+                return cleaned[..end];
+            }
+            if (++pieces >= length - 1)
+                return cleaned[..(match.Index + match.Length)];
+        }
+        return cleaned;
     }
 
     private int ResolveContextLength(int? contextLength)

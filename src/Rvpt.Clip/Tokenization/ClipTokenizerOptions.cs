@@ -14,6 +14,12 @@ public sealed record ClipTokenizerOptions
     /// <see cref="ContextLength"/> - 1 tokens are kept and the end token is put last) or rejected with an
     /// <see cref="ArgumentException"/> (false). Default true.
     /// </summary>
+    /// <remarks>
+    /// When truncating, only the part of the cleaned text that reaches the row is BPE-encoded: the first
+    /// <see cref="ContextLength"/> - 1 pieces, each of at most max(4096, (<see cref="ContextLength"/> + 1) x the longest
+    /// token's bytes) characters. A longer piece still yields more ids than the row holds, and the kept ids are those of
+    /// the whole text (tested against full encodings); the work no longer grows with the text's length.
+    /// </remarks>
     public bool Truncate { get; init; } = true;
 
     /// <summary>

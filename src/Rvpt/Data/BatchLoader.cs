@@ -14,7 +14,7 @@ namespace Rvpt;
 /// <para>
 /// Determinism: for a given <see cref="BatchLoaderOptions.Seed"/> and epoch, the order and every augmentation are
 /// fixed. All random numbers (the order, and one augmentation seed per image) are drawn on the calling thread when
-/// <see cref="Epoch"/> or <see cref="EpochAsync"/> is called, before any decoding, and each worker seeds its own
+/// <see cref="Epoch(int, CancellationToken)"/> or <see cref="EpochAsync"/> is called, before any decoding, and each worker seeds its own
 /// <see cref="Random"/> from its image's seed; so the batches are bitwise identical whatever the thread timing or
 /// <see cref="BatchLoaderOptions.MaxDegreeOfParallelism"/>.
 /// </para>
@@ -74,10 +74,23 @@ public sealed class BatchLoader
     /// <param name="cancellationToken">Stops the enumeration (with <see cref="OperationCanceledException"/>) and the background work.</param>
     /// <returns>The batches, each owned by the consumer.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative.</exception>
-    public IEnumerable<ImageBatch> Epoch(int epoch, CancellationToken cancellationToken = default)
+    public IEnumerable<ImageBatch> Epoch(int epoch, CancellationToken cancellationToken = default) => Epoch(epoch, 0, cancellationToken);
+
+    /// <summary>
+    /// The batches of one epoch from batch <paramref name="firstBatch"/> on (0-based), exactly as <see cref="Epoch(int, CancellationToken)"/>
+    /// would give them; the skipped batches are not decoded. Resuming training mid-epoch uses this.
+    /// </summary>
+    /// <param name="epoch">Epoch number (&gt;= 0); with the seed, it fixes the order and augmentation.</param>
+    /// <param name="firstBatch">Index of the first batch to produce, in [0, <see cref="BatchesPerEpoch"/>].</param>
+    /// <param name="cancellationToken">Stops the enumeration (with <see cref="OperationCanceledException"/>) and the background work.</param>
+    /// <returns>The batches, each owned by the consumer.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative or <paramref name="firstBatch"/> out of range.</exception>
+    public IEnumerable<ImageBatch> Epoch(int epoch, int firstBatch, CancellationToken cancellationToken = default)
     {
         var plan = Plan(epoch);
-        return Run(plan, cancellationToken);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstBatch);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstBatch, plan.Length);
+        return Run(plan[firstBatch..], cancellationToken);
     }
 
     /// <summary>The batches of one epoch, prepared in the background, for <c>await foreach</c>.</summary>
@@ -239,7 +252,14 @@ public sealed class BatchLoader
         if (failure is not null)
             ExceptionDispatchInfo.Throw(failure);
 
-        var labels = plan.Indices.Select(i => (long)source.GetLabel(i)).ToArray();
+        var labels = new long[count];
+        for (var i = 0; i < count; i++)
+        {
+            labels[i] = source.GetLabel(plan.Indices[i]);
+            if ((ulong)labels[i] >= (ulong)source.ClassNames.Count)
+                throw new InvalidDataException(
+                    $"{source.Describe(plan.Indices[i])} has label {labels[i]}, outside [0, {source.ClassNames.Count}) of the source's class names.");
+        }
         using var unit = torch.tensor(data, [count, Channels, size, size], torch.ScalarType.Float32, torch.CPU);
         var images = processor.Normalize(unit);
         return new ImageBatch(images, torch.tensor(labels, torch.ScalarType.Int64, torch.CPU), Array.AsReadOnly(plan.Indices));

@@ -15,7 +15,8 @@ public static class FewShotSampler
     /// <param name="shortfall">What to do with a class that has fewer than k images.</param>
     /// <returns>A view holding the chosen images grouped by class (class 0 first), ascending source order within a class.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="shotsPerClass"/> is not positive.</exception>
-    /// <exception cref="InvalidDataException">A class has fewer than k images and <paramref name="shortfall"/> is <see cref="FewShotShortfall.Throw"/>.</exception>
+    /// <exception cref="InvalidDataException">A class has fewer than k images and <paramref name="shortfall"/> is
+    /// <see cref="FewShotShortfall.Throw"/>, or an image's label is not a class index; the message names the class or image.</exception>
     public static SubsetSource Sample(ILabeledImageSource source, int shotsPerClass, int seed, FewShotShortfall shortfall = FewShotShortfall.Throw)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -25,7 +26,13 @@ public static class FewShotSampler
         for (var c = 0; c < byClass.Length; c++)
             byClass[c] = [];
         for (var i = 0; i < source.Count; i++)
-            byClass[source.GetLabel(i)].Add(i);
+        {
+            var label = source.GetLabel(i);
+            if ((uint)label >= (uint)byClass.Length)
+                throw new InvalidDataException(
+                    $"Image {i} ({source.Describe(i)}) has label {label}, outside [0, {byClass.Length}) of the source's {byClass.Length} class names.");
+            byClass[label].Add(i);
+        }
 
         var random = new Random(seed);
         var chosen = new List<int>(shotsPerClass * byClass.Length);

@@ -47,7 +47,8 @@ public sealed class TensorDataset : ILabeledImageSource, IDisposable
             copy.Dispose();
             throw;
         }
-        this.images = copy;
+        // Owned by this dataset: a dispose scope around the constructor must not free it.
+        this.images = copy.DetachFromDisposeScope();
     }
 
     /// <inheritdoc />

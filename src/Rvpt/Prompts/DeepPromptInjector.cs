@@ -24,6 +24,7 @@ public sealed class DeepPromptInjector : nn.Module
     private readonly ClipModel _clip;
     private readonly int[] _prompted; // 1-based block numbers
     private readonly Dictionary<int, int> _promptIndex;
+    private readonly Generator _dropoutGenerator;
 
     internal DeepPromptInjector(ClipModel clip, DeepPromptOptions options) : base(nameof(DeepPromptInjector))
     {
@@ -46,6 +47,7 @@ public sealed class DeepPromptInjector : nn.Module
             }
         }
         prompts = new Parameter(values.to(clip.Device));
+        _dropoutGenerator = new Generator((ulong)options.Seed, CPU);
         // Register the prompts only: RegisterComponents would also adopt the CLIP model (a field) as a submodule,
         // making its weights part of this module's parameters and state dict.
         register_parameter("prompts", prompts);
@@ -126,7 +128,7 @@ public sealed class DeepPromptInjector : nn.Module
             if (active && _promptIndex.TryGetValue(d, out var pi))
             {
                 var p = prompts[pi].to_type(x.dtype);
-                if (Options.Dropout > 0) p = nn.functional.dropout(p, Options.Dropout, training);
+                if (Options.Dropout > 0 && training) p = Dropout(p);
                 p = p.unsqueeze(0).expand(x.shape[0], -1, -1);
                 var cls = x.narrow(1, 0, 1);
                 var patches = x.narrow(1, inserted ? 1 + b : 1, x.shape[1] - (inserted ? 1 + b : 1));
@@ -138,6 +140,27 @@ public sealed class DeepPromptInjector : nn.Module
         }
         var features = _clip.Visual.Pool(x);
         return new PromptedOutput(features.MoveToOuterDisposeScope(), StackTokens(tokens, trunk).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Reseeds the generator of the prompt-dropout masks (its own, not libtorch's global one, so that other code
+    /// drawing random numbers in the process cannot change them). <see cref="FewShotTrainer"/> reseeds it before every
+    /// step from (seed, epoch, step), which makes a run resumable at any step.
+    /// </summary>
+    internal void SeedDropout(long seed) => _dropoutGenerator.manual_seed(seed);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _dropoutGenerator.Dispose();
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Inverted dropout with masks drawn on the CPU from <see cref="_dropoutGenerator"/>.</summary>
+    private Tensor Dropout(Tensor p)
+    {
+        using var keep = rand(p.shape, ScalarType.Float32, CPU, generator: _dropoutGenerator).ge_(Options.Dropout);
+        return p * keep.to(p.dtype, p.device) * (1.0 / (1.0 - Options.Dropout));
     }
 
     /// <summary>Prompted image features <c>[N, embedDim]</c> (raw) for pixels; the original encoder's when disabled.</summary>

@@ -57,24 +57,43 @@ public static class PromptCheckpoint
             if (problems.Count > 0)
                 throw new InvalidDataException($"{path}: these prompts were trained for a different CLIP model: {string.Join("; ", problems)}.");
 
-            var blocks = adapter["prompted_blocks"]!.AsArray().Select(n => (int)n!).ToArray();
+            var unexpected = tensors.Keys.Where(k => k != "prompts").Order(StringComparer.Ordinal).ToArray();
+            if (!tensors.TryGetValue("prompts", out var p))
+                throw new InvalidDataException($"{path}: no 'prompts' tensor (found: {(tensors.Count == 0 ? "none" : string.Join(", ", tensors.Keys))}).");
+            if (unexpected.Length > 0)
+                throw new InvalidDataException($"{path}: unexpected tensors besides 'prompts': {string.Join(", ", unexpected)}.");
+            if (!is_floating_point(p))
+                throw new InvalidDataException($"{path}: 'prompts' has dtype {p.dtype}, expected a floating-point type.");
+            var blocks = Required(path, adapter, "prompted_blocks").AsArray().Select(n => (int)n!).ToArray();
+            var tokens = (int)Required(path, adapter, "tokens");
+            var expected = new long[] { blocks.Length, tokens, vision.Width };
+            if (!p.shape.SequenceEqual(expected))
+                throw new InvalidDataException($"{path}: 'prompts' has shape [{string.Join(", ", p.shape)}], expected [{string.Join(", ", expected)}] (prompted blocks x tokens x width).");
+            long nonFinite;
+            using (NewDisposeScope()) nonFinite = p.numel() - isfinite(p).sum().item<long>();
+            if (nonFinite > 0)
+                throw new InvalidDataException($"{path}: 'prompts' holds {nonFinite} NaN or infinite values; the checkpoint is damaged or came from a diverged run.");
             var options = new DeepPromptOptions
             {
                 PromptedBlocks = blocks,
-                Tokens = (int)adapter["tokens"]!,
-                Dropout = (double)adapter["dropout"]!,
-                Seed = (long)adapter["seed"]!,
-                DType = tensors.TryGetValue("prompts", out var p) ? p.dtype : ScalarType.Float32,
+                Tokens = tokens,
+                Dropout = (double)Required(path, adapter, "dropout"),
+                Seed = (long)Required(path, adapter, "seed"),
+                DType = p.dtype,
             };
-            if (p is null) throw new InvalidDataException($"{path}: no 'prompts' tensor.");
-            var expected = new long[] { blocks.Length, options.Tokens, vision.Width };
-            if (!p.shape.SequenceEqual(expected))
-                throw new InvalidDataException($"{path}: 'prompts' has shape [{string.Join(", ", p.shape)}], expected [{string.Join(", ", expected)}].");
-            var injector = DeepPromptInjector.For(clip).WithOptions(options).Build();
+            DeepPromptInjector injector;
+            try
+            {
+                injector = DeepPromptInjector.For(clip).WithOptions(options).Build();
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{path}: the adapter metadata does not describe valid prompts for this model ({e.Message}).", e);
+            }
             using (no_grad()) injector.Prompts.copy_(p);
             return injector;
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or OverflowException)
         {
             throw new InvalidDataException($"{path}: malformed adapter metadata ({e.Message}).", e);
         }
@@ -83,6 +102,9 @@ public static class PromptCheckpoint
             foreach (var t in tensors.Values) t.Dispose();
         }
     }
+
+    private static JsonNode Required(string path, JsonObject adapter, string key) =>
+        adapter[key] ?? throw new InvalidDataException($"{path}: adapter metadata has no '{key}'.");
 
     private static JsonObject AdapterJson(DeepPromptInjector injector)
     {

@@ -9,8 +9,9 @@ namespace Rvpt;
 /// <summary>
 /// Few-shot prompt tuning: trains a <see cref="DeepPromptInjector"/>'s prompts with a <see cref="RepulsiveLoss"/> on a
 /// labelled image set, with CoOp's recipe (SGD, cosine schedule with warm-up, random resized crop + flip). Every step
-/// runs in its own dispose scope; the prompts and optimiser state are checkpointed atomically after each epoch and a
-/// rerun with the same checkpoint folder resumes where it stopped.
+/// runs in its own dispose scope; the prompts and optimiser state are checkpointed atomically after each epoch (and,
+/// optionally, every few steps, and on cancellation) and a rerun with the same checkpoint folder resumes where it
+/// stopped, bit for bit. See docs/reliability.md.
 /// </summary>
 public sealed class FewShotTrainer
 {
@@ -38,16 +39,26 @@ public sealed class FewShotTrainer
     public TrainingOptions Options { get; }
 
     /// <summary>
-    /// Trains on <paramref name="data"/> (labels index the trainer's class names). Reports after every step; honours
-    /// cancellation between steps (throwing <see cref="OperationCanceledException"/>, the last epoch's checkpoint kept).
+    /// Trains on <paramref name="data"/> (labels index the trainer's class names). Reports after every step. With a
+    /// checkpoint folder, the state is written atomically after every epoch (and every
+    /// <see cref="TrainingOptions.CheckpointEverySteps"/> steps), and a rerun resumes from it, bit for bit.
     /// </summary>
-    /// <exception cref="ArgumentException">The data's class names differ from the trainer's.</exception>
-    /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last good checkpoint is kept.</exception>
+    /// <remarks>
+    /// Cancellation is honoured between steps: the step in progress finishes, the state after it is written (with a
+    /// checkpoint folder), and <see cref="OperationCanceledException"/> is thrown. Every step checks its input images,
+    /// loss, gradient and updated prompts for NaN or infinity and stops before anything non-finite can be saved.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The data's class names differ from the trainer's, or the data is empty.</exception>
+    /// <exception cref="InvalidDataException">An input image holds NaN or infinite values (the message names the
+    /// epoch, step and images), an image cannot be read, or the checkpoint folder holds a damaged state or one written
+    /// with other settings.</exception>
+    /// <exception cref="InvalidOperationException">The loss, the gradient or the updated prompts became NaN or
+    /// infinite; the message names the epoch and step. The checkpoint keeps the last good state.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingSummary Fit(ILabeledImageSource data, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (!data.ClassNames.SequenceEqual(_classNames))
-            throw new ArgumentException($"The data's classes ({string.Join(", ", data.ClassNames.Take(5))}...) differ from the trainer's ({string.Join(", ", _classNames.Take(5))}...).", nameof(data));
+        CheckClasses(data);
         if (data.Count == 0) throw new ArgumentException("The training set is empty.", nameof(data));
 
         var clip = _prompts.Clip;
@@ -60,54 +71,41 @@ public sealed class FewShotTrainer
         {
             BatchSize = Options.BatchSize, Shuffle = true, Augment = Options.Augment, Seed = Options.Seed,
         });
+        var run = TrainingRun.Describe(Options, _loss, _prompts, data, _templates);
 
-        int start = 0;
-        if (Options.CheckpointDirectory is { } dir)
+        var start = new TrainingPosition(0, 0);
+        var dir = Options.CheckpointDirectory;
+        if (dir is not null)
         {
             Directory.CreateDirectory(dir);
-            start = TrainingState.TryLoad(dir, _prompts, optimizer, Options.Seed);
-            if (start > 0) _logger.LogInformation("Resuming from {Dir}: {Epochs} epoch(s) already done.", dir, start);
+            start = TrainingState.TryLoad(dir, _prompts, optimizer, run);
+            if (start.Epoch > Options.Epochs || start.Step >= loader.BatchesPerEpoch || (start.Epoch == Options.Epochs && start.Step > 0))
+                throw new InvalidDataException($"{Path.Combine(dir, TrainingState.FileName)}: position {start} does not lie within this run of {Options.Epochs} epochs of {loader.BatchesPerEpoch} steps.");
+            if (start != default) _logger.LogInformation("Resuming from {Dir}: {Position}.", dir, start);
         }
 
         int steps = 0;
         double lastLoss = double.NaN, lastCe = double.NaN, lastFr = double.NaN;
+        var position = start; // state of the prompts and optimiser in memory
+        var saved = start;    // state in the checkpoint file
         _prompts.train();
         try
         {
-            for (int epoch = start; epoch < Options.Epochs; epoch++)
+            for (int epoch = start.Epoch; epoch < Options.Epochs; epoch++)
             {
-                if (_prompts.Options.Dropout > 0) torch.random.manual_seed(Options.Seed * 100_003L + epoch); // dropout masks per epoch
                 double lr = schedule.LearningRateAt(epoch);
                 double sumLoss = 0, sumCe = 0, sumFr = 0;
-                int step = 0;
-                foreach (var batch in loader.Epoch(epoch, cancellationToken))
+                int firstStep = epoch == start.Epoch ? start.Step : 0;
+                int step = firstStep;
+                foreach (var batch in loader.Epoch(epoch, firstStep, cancellationToken))
                 {
                     using var batchScope = batch;
                     cancellationToken.ThrowIfCancellationRequested();
                     var stepClock = Stopwatch.StartNew();
-                    double loss, ce, fr;
-                    using (var scope = NewDisposeScope())
-                    {
-                        var images = batch.Images.to(clip.DType, clip.Device);
-                        var labels = batch.Labels.to(clip.Device);
-                        var trunk = _prompts.RunSharedTrunk(images);
-                        var frozen = _prompts.RunFrozen(trunk);
-                        var prompted = _prompts.RunPrompted(trunk);
-                        var result = _loss.Compute(prompted, frozen, text, labels, clip.LogitScale);
-                        loss = result.Total.item<float>();
-                        ce = result.CrossEntropy.item<float>();
-                        fr = result.Repelling.item<float>();
-                        if (!double.IsFinite(loss))
-                            throw new InvalidOperationException(
-                                $"The loss became {loss} at epoch {epoch + 1}, step {step + 1} (cross-entropy {ce}, repelling {fr}, learning rate {lr}). " +
-                                (Options.CheckpointDirectory is null ? "No checkpoint folder was set." : $"The last good state (epoch {epoch}) is in {Options.CheckpointDirectory}.") +
-                                " Lower the learning rate or check the inputs for NaN/Inf.");
-                        optimizer.ZeroGrad();
-                        result.Total.backward();
-                        optimizer.Step(lr);
-                    }
+                    var (loss, ce, fr) = Step(batch, data, text, optimizer, epoch, step, lr);
                     step++;
                     steps++;
+                    position = new TrainingPosition(epoch, step);
                     sumLoss += loss;
                     sumCe += ce;
                     sumFr += fr;
@@ -116,20 +114,98 @@ public sealed class FewShotTrainer
                     progress?.Report(report);
                     _logger.LogDebug("epoch {Epoch}/{Epochs} step {Step}/{Steps}: loss {Loss:F4} (CE {Ce:F4}, FR {Fr:F4}) lr {Lr:G3}, {Ips:F1} img/s",
                         report.Epoch, report.Epochs, report.Step, report.StepsPerEpoch, loss, ce, fr, lr, report.ImagesPerSecond);
+                    if (dir is not null && Options.CheckpointEverySteps > 0 && step % Options.CheckpointEverySteps == 0 && step < loader.BatchesPerEpoch)
+                    {
+                        TrainingState.Save(dir, _prompts, optimizer, position, run);
+                        saved = position;
+                    }
                 }
-                lastLoss = sumLoss / step;
-                lastCe = sumCe / step;
-                lastFr = sumFr / step;
+                int stepsThisEpoch = step - firstStep;
+                lastLoss = sumLoss / stepsThisEpoch;
+                lastCe = sumCe / stepsThisEpoch;
+                lastFr = sumFr / stepsThisEpoch;
                 _logger.LogInformation("Epoch {Epoch}/{Epochs}: loss {Loss:F4} (CE {Ce:F4}, FR {Fr:F4}), lr {Lr:G3}",
                     epoch + 1, Options.Epochs, lastLoss, lastCe, lastFr, lr);
-                if (Options.CheckpointDirectory is { } d) TrainingState.Save(d, _prompts, optimizer, epoch + 1, Options.Seed);
+                position = new TrainingPosition(epoch + 1, 0);
+                if (dir is not null)
+                {
+                    TrainingState.Save(dir, _prompts, optimizer, position, run);
+                    saved = position;
+                }
             }
+        }
+        catch (OperationCanceledException) when (dir is not null && cancellationToken.IsCancellationRequested && position != saved)
+        {
+            // The steps done so far are complete and good: keep them. A cancel right after an epoch's last step is the epoch's end.
+            if (position.Step >= loader.BatchesPerEpoch) position = new TrainingPosition(position.Epoch + 1, 0);
+            TrainingState.Save(dir, _prompts, optimizer, position, run);
+            _logger.LogInformation("Cancelled; the state {Position} is saved in {Dir}.", position, dir);
+            throw;
         }
         finally
         {
             _prompts.eval();
         }
-        return new TrainingSummary(Options.Epochs, start, steps, lastLoss, lastCe, lastFr, clock.Elapsed);
+        return new TrainingSummary(Options.Epochs, start.Epoch, steps, lastLoss, lastCe, lastFr, clock.Elapsed) { ResumedFromStep = start.Step };
+    }
+
+    /// <summary>One step in its own dispose scope; returns the loss terms. Throws before the update if anything is non-finite.</summary>
+    private (double Loss, double CrossEntropy, double Repelling) Step(ImageBatch batch, ILabeledImageSource data, Tensor text,
+        PromptSgd optimizer, int epoch, int step, double lr)
+    {
+        var clip = _prompts.Clip;
+        var where = $"epoch {epoch + 1}, step {step + 1}";
+        using var scope = NewDisposeScope();
+        _prompts.SeedDropout(SeedMixer.Mix(SeedMixer.Mix(Options.Seed, epoch), step)); // dropout masks per step
+        var finiteRows = batch.Images.isfinite().flatten(1).all(1).data<bool>().ToArray();
+        if (finiteRows.Contains(false))
+        {
+            var bad = Enumerable.Range(0, finiteRows.Length).Where(i => !finiteRows[i]).ToArray();
+            throw new InvalidDataException(
+                $"Training stopped at {where}: {bad.Length} input image(s) hold NaN or infinite values: " +
+                string.Join(", ", bad.Take(5).Select(i => data.Describe(batch.Indices[i]))) + (bad.Length > 5 ? ", ..." : "") +
+                $". {LastGoodState()}");
+        }
+        var images = batch.Images.to(clip.DType, clip.Device);
+        var labels = batch.Labels.to(clip.Device);
+        var trunk = _prompts.RunSharedTrunk(images);
+        var frozen = _prompts.RunFrozen(trunk);
+        var prompted = _prompts.RunPrompted(trunk);
+        var result = _loss.Compute(prompted, frozen, text, labels, clip.LogitScale);
+        double loss = result.Total.item<float>(), ce = result.CrossEntropy.item<float>(), fr = result.Repelling.item<float>();
+        if (!double.IsFinite(loss))
+            throw new InvalidOperationException(
+                $"The loss became {loss} at {where} (cross-entropy {ce}, repelling {fr}, learning rate {lr}). {LastGoodState()}" +
+                " Lower the learning rate or check the inputs.");
+        optimizer.ZeroGrad();
+        result.Total.backward();
+        if (_prompts.Prompts.grad is not { } grad || !grad.isfinite().all().item<bool>())
+            throw new InvalidOperationException(
+                $"The prompts' gradient has NaN or infinite values at {where} (loss {loss}, learning rate {lr}). {LastGoodState()}");
+        optimizer.Step(lr);
+        if (!_prompts.Prompts.isfinite().all().item<bool>())
+            throw new InvalidOperationException(
+                $"The SGD update made the prompts NaN or infinite at {where} (loss {loss}, learning rate {lr}); the prompts in memory are unusable. {LastGoodState()}" +
+                " Lower the learning rate.");
+        return (loss, ce, fr);
+    }
+
+    private string LastGoodState() => Options.CheckpointDirectory is { } dir
+        ? $"The last good state is in {Path.Combine(dir, TrainingState.FileName)}."
+        : "No checkpoint folder was set.";
+
+    private void CheckClasses(ILabeledImageSource data)
+    {
+        if (data.ClassNames.SequenceEqual(_classNames)) return;
+        var count = Math.Min(data.ClassNames.Count, _classNames.Count);
+        var first = Enumerable.Range(0, count).FirstOrDefault(i => data.ClassNames[i] != _classNames[i], -1);
+        var detail = first >= 0
+            ? $"class {first} is '{data.ClassNames[first]}' in the data but '{_classNames[first]}' in the trainer"
+            : $"the data has {data.ClassNames.Count} classes, the trainer {_classNames.Count}";
+        throw new ArgumentException(
+            $"The data's class names differ from the trainer's: {detail}. Data: [{Preview(data.ClassNames)}]; trainer: [{Preview(_classNames)}].", nameof(data));
+
+        static string Preview(IReadOnlyList<string> names) => string.Join(", ", names.Take(8)) + (names.Count > 8 ? $", ... ({names.Count} in all)" : "");
     }
 
     /// <summary>

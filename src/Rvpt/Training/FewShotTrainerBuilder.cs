@@ -68,6 +68,9 @@ public sealed class FewShotTrainerBuilder
     /// <summary>Folder for the resumable per-epoch checkpoint.</summary>
     public FewShotTrainerBuilder WithCheckpointDirectory(string directory) { _options = _options with { CheckpointDirectory = directory }; return this; }
 
+    /// <summary>Also checkpoint every <paramref name="steps"/> steps within an epoch (0: epoch ends only, the default).</summary>
+    public FewShotTrainerBuilder CheckpointEverySteps(int steps) { _options = _options with { CheckpointEverySteps = steps }; return this; }
+
     /// <summary>Uses complete options.</summary>
     public FewShotTrainerBuilder WithOptions(TrainingOptions options) { _options = options ?? throw new ArgumentNullException(nameof(options)); return this; }
 

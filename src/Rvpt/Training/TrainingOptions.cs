@@ -27,11 +27,17 @@ public sealed record TrainingOptions
     /// <summary>Random resized crop + horizontal flip on training images. Default true.</summary>
     public bool Augment { get; init; } = true;
 
-    /// <summary>Seed of shuffling, augmentation and dropout. Default 1.</summary>
+    /// <summary>Seed of shuffling, augmentation and prompt dropout. Default 1.</summary>
     public int Seed { get; init; } = 1;
 
     /// <summary>Folder for the resumable training checkpoint (written atomically after every epoch); null for none.</summary>
     public string? CheckpointDirectory { get; init; }
+
+    /// <summary>
+    /// Also write the checkpoint every this many steps within an epoch (it is always written after every epoch and on
+    /// cancellation); 0 for epoch ends only. Default 0. Each write costs about the prompts' size in disk traffic.
+    /// </summary>
+    public int CheckpointEverySteps { get; init; }
 
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
     public TrainingOptions Validate()
@@ -42,6 +48,7 @@ public sealed record TrainingOptions
         if (Momentum is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
         if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be >= 0.");
         if (WarmupEpochs < 0 || WarmupEpochs >= Epochs) throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs, "WarmupEpochs must be in [0, Epochs).");
+        if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "CheckpointEverySteps must be >= 0.");
         if (!(WarmupLearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(WarmupLearningRate), WarmupLearningRate, "WarmupLearningRate must be >= 0.");
         return this;
     }

@@ -4,9 +4,13 @@ namespace Rvpt;
 /// <param name="EpochsCompleted">Epochs completed in total (including those before a resume).</param>
 /// <param name="ResumedFromEpoch">The epoch count found in the checkpoint the run resumed from, or 0.</param>
 /// <param name="Steps">Steps run by this call.</param>
-/// <param name="FinalLoss">Mean total loss of the last epoch.</param>
+/// <param name="FinalLoss">Mean total loss of the last epoch (of its steps run by this call, after a mid-epoch resume).</param>
 /// <param name="FinalCrossEntropy">Mean cross-entropy of the last epoch.</param>
 /// <param name="FinalRepelling">Mean repelling term of the last epoch.</param>
 /// <param name="Elapsed">Wall time of this call.</param>
 public sealed record TrainingSummary(int EpochsCompleted, int ResumedFromEpoch, int Steps, double FinalLoss, double FinalCrossEntropy,
-    double FinalRepelling, TimeSpan Elapsed);
+    double FinalRepelling, TimeSpan Elapsed)
+{
+    /// <summary>The steps of epoch <see cref="ResumedFromEpoch"/> + 1 already done in the checkpoint the run resumed from, or 0.</summary>
+    public int ResumedFromStep { get; init; }
+}

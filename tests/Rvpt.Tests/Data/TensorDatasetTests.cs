@@ -95,4 +95,18 @@ public sealed class TensorDatasetTests
             Assert.Throws<ObjectDisposedException>(() => data.LoadUnitImage(0));
         }
     }
+
+    [Fact]
+    public void ADatasetBuiltInsideADisposeScopeOutlivesIt()
+    {
+        TensorDataset data;
+        using (TorchSharp.torch.NewDisposeScope())
+        {
+            var (images, labels) = DataTestImages.RandomTensors(2, 2, 4, 4);
+            data = new TensorDataset(images, labels, Names);
+        }
+        using (data)
+        using (var image = data.LoadUnitImage(1))
+            Assert.Equal([3L, 4, 4], image.shape);
+    }
 }

@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Rvpt;
+
+/// <summary>
+/// The settings that fix a training trajectory, written into the training state so that a resume with other
+/// settings (which would silently produce a different run) is refused, naming what differs.
+/// </summary>
+internal static class TrainingRun
+{
+    public static SortedDictionary<string, string> Describe(TrainingOptions options, RepulsiveLoss loss, DeepPromptInjector prompts,
+        ILabeledImageSource data, IReadOnlyList<string> templates)
+    {
+        static string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
+        var labels = new StringBuilder();
+        for (var i = 0; i < data.Count; i++) labels.Append(I(data.GetLabel(i))).Append(',');
+        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["epochs"] = I(options.Epochs),
+            ["batch_size"] = I(options.BatchSize),
+            ["learning_rate"] = D(options.LearningRate),
+            ["momentum"] = D(options.Momentum),
+            ["weight_decay"] = D(options.WeightDecay),
+            ["warmup_epochs"] = I(options.WarmupEpochs),
+            ["warmup_learning_rate"] = D(options.WarmupLearningRate),
+            ["augment"] = options.Augment ? "true" : "false",
+            ["seed"] = I(options.Seed),
+            ["alpha"] = D(loss.Alpha),
+            ["margin"] = loss.Margin is { } m ? D(m) : "none",
+            ["prompt_dropout"] = D(prompts.Options.Dropout),
+            ["prompts_shape"] = string.Join(",", prompts.Prompts.shape),
+            ["images"] = I(data.Count),
+            ["labels_sha256"] = Sha256(labels.ToString()),
+            ["classes_sha256"] = Sha256(string.Join("\n", data.ClassNames) + "\n\n" + string.Join("\n", templates)),
+        };
+    }
+
+    public static string ToJson(SortedDictionary<string, string> run) => JsonSerializer.Serialize(run);
+
+    /// <summary>The differences between a saved run (JSON) and this one, as "key: checkpoint X, this run Y" lines.</summary>
+    public static List<string> Differences(string savedJson, SortedDictionary<string, string> current)
+    {
+        var saved = JsonSerializer.Deserialize<Dictionary<string, string>>(savedJson)
+            ?? throw new JsonException("the run description is null");
+        var differences = new List<string>();
+        foreach (var (key, value) in current)
+        {
+            var old = saved.GetValueOrDefault(key);
+            if (old != value) differences.Add($"{key}: checkpoint {old ?? "(none)"}, this run {value}");
+        }
+        return differences;
+    }
+
+    private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+}
