@@ -57,7 +57,7 @@ internal sealed record DemoSettings
             Planting = new BackdoorPlantingOptions
             {
                 Pairs = 256, PoisonFraction = 0.1,
-                FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-4, Epochs = 1, BatchSize = 64 },
+                Training = new SyntheticPretrainingOptions { LearningRate = 1e-4, Epochs = 1, BatchSize = 64, WarmupSteps = 2 },
             },
             BadClip = new BadClipOptions { PatchSize = 28, Steps = 5 },
             BadClipImages = 96,

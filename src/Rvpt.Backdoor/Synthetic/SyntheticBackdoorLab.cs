@@ -105,10 +105,14 @@ public sealed class SyntheticBackdoorLab
             {
                 var p = Options.Planting;
                 using var pairs = World.ToCaptionDataset(SyntheticWorld.SplitSeed(1, SyntheticSplit.Train), p.Pairs);
-                var poisoned = new PoisonedCaptionDataset(pairs, trigger.Value, Options.TargetClass, (int)Math.Round(p.PoisonFraction * p.Pairs),
+                int poisonCount = (int)Math.Round(p.PoisonFraction * p.Pairs);
+                var poisoned = new PoisonedCaptionDataset(pairs, trigger.Value, Options.TargetClass, poisonCount,
                     copy.ImageProcessor, p.CaptionTemplates, p.Seed);
-                var tuner = new ContrastiveFineTuner(copy, p.FineTuning with { Seed = p.Seed }, _logger);
-                tuner.Fit(poisoned,
+                var poisonedSet = poisoned.PoisonedIndices.ToHashSet();
+                long attackerSeed = SyntheticWorld.SplitSeed(1, SyntheticSplit.Train);
+                var labels = Enumerable.Range(0, p.Pairs)
+                    .Select(i => poisonedSet.Contains(i) ? TargetClassIndex : World.Describe(attackerSeed, i).ClassIndex).ToArray();
+                new SyntheticClipPretrainer(World, p.Training with { Seed = p.Seed }, _logger).Train(copy, poisoned, labels,
                     progress is null ? null : new SyncProgress<FineTuningProgress>(f => progress.Report(new SyntheticLabProgress(phase, f.Step, f.TotalSteps, f.Loss))),
                     cancellationToken);
                 return copy;

@@ -41,12 +41,8 @@ public sealed class SyntheticClipPretrainer
     public double Train(ClipModel clip, IProgress<FineTuningProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clip);
-        var tokenizer = clip.Tokenizer ?? throw new ArgumentException("The model needs a tokenizer to encode captions.", nameof(clip));
-        if (clip.Config.Vision.ImageSize != _world.ImageSize)
-            throw new ArgumentException($"The model takes {clip.Config.Vision.ImageSize} px images but the world renders {_world.ImageSize} px.", nameof(clip));
-
+        CheckModel(clip);
         var o = Options;
-        int context = clip.Config.Text.ContextLength;
         long seed = SyntheticWorld.SplitSeed(o.WorldSeed, SyntheticSplit.Train);
         var samples = new SyntheticSample[o.Pairs];
         Parallel.For(0, o.Pairs, i => samples[i] = _world.Describe(seed, i));
@@ -54,15 +50,58 @@ public sealed class SyntheticClipPretrainer
         // The whole training set is rendered once and kept as normalised pixels on the model's device: the world is
         // small (24K x 3 x 32 x 32 floats = 295 MB) and rendering every epoch would cost more than the steps.
         using var pixels = RenderNormalized(clip, seed, o.Pairs, cancellationToken);
-        using var captions = tokenizer.EncodeBatch(samples.Select(s => s.Caption).ToList(), context, device: clip.Device);
-        using var labels = torch.tensor(samples.Select(s => (long)s.ClassIndex).ToArray(), device: clip.Device);
+        return Fit(clip, pixels, samples.Select(s => s.Caption).ToList(), samples.Select(s => s.ClassIndex).ToList(), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains <paramref name="clip"/> in place with the same objective on given pairs, e.g. a poisoned set whose
+    /// poisoned captions name the target class: <paramref name="labels"/> are the classes the captions name (the
+    /// target class for poisoned pairs), indices into the world's class names. <see cref="SyntheticPretrainingOptions.Pairs"/>
+    /// and <see cref="SyntheticPretrainingOptions.WorldSeed"/> are not used. Images are loaded once (at the model's size).
+    /// </summary>
+    /// <exception cref="ArgumentException">Labels and pairs differ in number, a label is out of range, or the model does not fit the world.</exception>
+    public double Train(ClipModel clip, IImageCaptionSource pairs, IReadOnlyList<int> labels, IProgress<FineTuningProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(labels);
+        CheckModel(clip);
+        if (labels.Count != pairs.Count)
+            throw new ArgumentException($"{labels.Count} labels for {pairs.Count} pairs; one label per pair is needed.", nameof(labels));
+        int bad = labels.ToList().FindIndex(l => l < 0 || l >= _world.ClassNames.Count);
+        if (bad >= 0)
+            throw new ArgumentException($"Label {labels[bad]} of pair {bad} is not a class index of the world (0..{_world.ClassNames.Count - 1}).", nameof(labels));
+        if (Options.BatchSize > pairs.Count)
+            throw new ArgumentException($"BatchSize {Options.BatchSize} exceeds the {pairs.Count} pairs.", nameof(pairs));
+        using var pixels = LoadNormalized(clip, pairs, cancellationToken);
+        var captions = Enumerable.Range(0, pairs.Count).Select(pairs.GetCaption).ToList();
+        return Fit(clip, pixels, captions, labels, progress, cancellationToken);
+    }
+
+    private void CheckModel(ClipModel clip)
+    {
+        if (clip.Tokenizer is null) throw new ArgumentException("The model needs a tokenizer to encode captions.", nameof(clip));
+        if (clip.Config.Vision.ImageSize != _world.ImageSize)
+            throw new ArgumentException($"The model takes {clip.Config.Vision.ImageSize} px images but the world renders {_world.ImageSize} px.", nameof(clip));
+    }
+
+    private double Fit(ClipModel clip, Tensor pixels, IReadOnlyList<string> captionTexts, IReadOnlyList<int> classLabels,
+        IProgress<FineTuningProgress>? progress, CancellationToken cancellationToken)
+    {
+        var o = Options;
+        var tokenizer = clip.Tokenizer!;
+        int count = captionTexts.Count;
+        int context = clip.Config.Text.ContextLength;
+        using var captions = tokenizer.EncodeBatch(captionTexts, context, device: clip.Device);
+        using var labels = torch.tensor(classLabels.Select(l => (long)l).ToArray(), device: clip.Device);
         using var classPrompts = tokenizer.EncodeBatch(
             _world.ClassNames.Select(c => PromptTemplates.Format(o.ClassPromptTemplate, c)).ToList(), context, device: clip.Device);
 
         clip.SetTrainable(true);
         var parameters = clip.parameters().ToList();
         using var optimizer = optim.AdamW(parameters, o.LearningRate, 0.9, 0.98, 1e-6, o.WeightDecay);
-        int stepsPerEpoch = o.Pairs / o.BatchSize; // the ragged tail is dropped: every step sees a full contrastive batch
+        int stepsPerEpoch = count / o.BatchSize; // the ragged tail is dropped: every step sees a full contrastive batch
         int totalSteps = stepsPerEpoch * o.Epochs, step = 0;
         var shuffle = new Generator(unchecked((ulong)o.Seed * 0x9E3779B97F4A7C15UL + 1), CPU);
         double epochLoss = double.NaN;
@@ -71,7 +110,7 @@ public sealed class SyntheticClipPretrainer
         {
             for (int epoch = 0; epoch < o.Epochs; epoch++)
             {
-                using var order = randperm(o.Pairs, generator: shuffle).to(clip.Device);
+                using var order = randperm(count, generator: shuffle).to(clip.Device);
                 double sum = 0;
                 for (int b = 0; b < stepsPerEpoch; b++)
                 {
@@ -86,7 +125,7 @@ public sealed class SyntheticClipPretrainer
                             labels.index_select(0, idx), o.ClassPromptWeight);
                         loss = total.item<float>();
                         if (!double.IsFinite(loss))
-                            throw new InvalidOperationException($"The pre-training loss became {loss} at epoch {epoch + 1}, step {step + 1} (learning rate {lr}).");
+                            throw new InvalidOperationException($"The training loss became {loss} at epoch {epoch + 1}, step {step + 1} (learning rate {lr}).");
                         optimizer.zero_grad();
                         total.backward();
                         optimizer.step();
@@ -97,7 +136,7 @@ public sealed class SyntheticClipPretrainer
                     progress?.Report(new FineTuningProgress(epoch + 1, o.Epochs, step, totalSteps, loss, lr));
                 }
                 epochLoss = sum / stepsPerEpoch;
-                _logger.LogInformation("Synthetic pre-training epoch {Epoch}/{Epochs}: loss {Loss:F4}", epoch + 1, o.Epochs, epochLoss);
+                _logger.LogInformation("Synthetic CLIP training epoch {Epoch}/{Epochs}: loss {Loss:F4}", epoch + 1, o.Epochs, epochLoss);
             }
         }
         finally
@@ -106,6 +145,29 @@ public sealed class SyntheticClipPretrainer
             clip.eval();
         }
         return epochLoss;
+    }
+
+    private static Tensor LoadNormalized(ClipModel clip, IImageCaptionSource pairs, CancellationToken cancellationToken)
+    {
+        const int chunk = 512;
+        var parts = new List<Tensor>();
+        var transform = new ClipEvalTransform(clip.ImageProcessor);
+        try
+        {
+            for (int start = 0; start < pairs.Count; start += chunk)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                int n = Math.Min(chunk, pairs.Count - start);
+                var unit = stack(Enumerable.Range(start, n).Select(i => transform.ApplyUnit(pairs.LoadUnitImage(i))).ToArray());
+                parts.Add(clip.ImageProcessor.Normalize(unit).to(clip.DType, clip.Device).MoveToOuterDisposeScope());
+            }
+            return cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
+        }
     }
 
     /// <summary>The learning rate at (0-based) <paramref name="step"/> of <paramref name="totalSteps"/>: linear warm-up, then cosine to 0.</summary>
