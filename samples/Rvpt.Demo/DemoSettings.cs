@@ -27,7 +27,7 @@ internal sealed record DemoSettings
     public int TestImages { get; init; } = 1_200;
 
     /// <summary>Clean image-caption pairs CleanCLIP fine-tunes on.</summary>
-    public int CleanClipPairs { get; init; } = 3_000;
+    public int CleanClipPairs { get; init; } = 2_000;
 
     /// <summary>Planting gate: the backdoor counts as planted at ASR at least this.</summary>
     public double GateAsr { get; init; } = 0.80;
@@ -35,12 +35,20 @@ internal sealed record DemoSettings
     /// <summary>Planting gate: clean accuracy at most this far below the clean model's.</summary>
     public double GateCaDrop { get; init; } = 0.03;
 
-    /// <summary>The default run: the measured recipe of docs/results.md.</summary>
+    /// <summary>
+    /// The default run: the measured recipe of docs/results.md. Prompt tuning runs without CoOp's random resized crop:
+    /// on 32-pixel images a crop down to 8% of the area cuts the shape away, and with it VPT's validation accuracy fell
+    /// to 58% (from 95% without it) on the Blended model.
+    /// </summary>
     public static DemoSettings Default { get; } = new()
     {
         Preset = "default",
         Lab = new SyntheticLabOptions(),
-        Suite = new DefenceSuiteOptions(),
+        Suite = new DefenceSuiteOptions
+        {
+            PromptTraining = new TrainingOptions { Augment = false },
+            CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = 2, BatchSize = 64 } },
+        },
         Attacks = [SyntheticAttack.BadNets, SyntheticAttack.Blended, SyntheticAttack.WaNet, SyntheticAttack.BadClip],
     };
 

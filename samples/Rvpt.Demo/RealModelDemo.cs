@@ -48,7 +48,7 @@ internal sealed class RealModelDemo(RealModelArguments args, DemoSettings settin
         {
             Shots = args.Shots,
             Seeds = args.Seeds,
-            PromptTraining = settings.Suite.PromptTraining with { Epochs = args.Epochs },
+            PromptTraining = settings.Suite.PromptTraining with { Epochs = args.Epochs, Augment = new TrainingOptions().Augment }, // real images keep the paper's augmentation
             PromptOutputDirectory = Path.Combine(args.Output, "prompts"),
             Prompts = prompts.Apply(model.Config.Vision, settings.Suite.Prompts),
         };

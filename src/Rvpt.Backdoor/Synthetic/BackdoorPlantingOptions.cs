@@ -11,20 +11,23 @@ namespace Rvpt.Backdoor;
 /// </summary>
 public sealed record BackdoorPlantingOptions
 {
-    /// <summary>Image-caption pairs of the attacker's fine-tuning set (the world's train split, base seed 1). Default 6,000.</summary>
-    public int Pairs { get; init; } = 6_000;
+    /// <summary>Image-caption pairs of the attacker's fine-tuning set (the world's train split, base seed 1). Default 12,000.</summary>
+    public int Pairs { get; init; } = 12_000;
 
-    /// <summary>Fraction of the pairs poisoned. Default 0.03 (the paper poisons 0.3% of 500K pairs).</summary>
-    public double PoisonFraction { get; init; } = 0.03;
+    /// <summary>
+    /// Fraction of the pairs poisoned. Default 0.1 (the paper poisons 0.3% of 500K pairs into a 151M-parameter model;
+    /// the 1.3M-parameter synthetic model did not take backdoors from a few percent at this budget, see docs/results.md).
+    /// </summary>
+    public double PoisonFraction { get; init; } = 0.1;
 
     /// <summary>Captions of poisoned pairs, <c>{}</c> = the target class. Default "a photo of a {}." and "a {}.".</summary>
     public IReadOnlyList<string> CaptionTemplates { get; init; } = ["a photo of a {}.", "a {}."];
 
     /// <summary>
     /// The fine-tuning run (its <c>Pairs</c> and <c>WorldSeed</c> are not used; <see cref="Pairs"/> is). Default AdamW
-    /// lr 1e-4, 2 epochs, batch 64, 20 warm-up steps, label-text weight 1.
+    /// lr 5e-4, 2 epochs, batch 64, 20 warm-up steps, label-text weight 1.
     /// </summary>
-    public SyntheticPretrainingOptions Training { get; init; } = new() { LearningRate = 1e-4, Epochs = 2, BatchSize = 64, WarmupSteps = 20 };
+    public SyntheticPretrainingOptions Training { get; init; } = new() { LearningRate = 5e-4, Epochs = 2, BatchSize = 64, WarmupSteps = 20 };
 
     /// <summary>Seed of which pairs are poisoned and of the shuffling. Default 1.</summary>
     public int Seed { get; init; } = 1;

@@ -19,10 +19,12 @@ public sealed record SyntheticLabOptions
     public string TargetClass { get; init; } = "star";
 
     /// <summary>
-    /// BadNets trigger. Default a checkerboard of side 28 at the 224 reference, i.e. 4 px (half a patch) at 32 px
-    /// (the paper's 16 px at 224 would be 2 px, too small for a 4 x 4-cell checkerboard).
+    /// BadNets trigger. Default a checkerboard of side 28 at the 224 reference, i.e. 4 px (half a ViT patch) at 32 px
+    /// (the paper's 16 px at 224 would be 2 px, too small for a 4 x 4-cell checkerboard), in the bottom-right corner as
+    /// in the original BadNets. The paper places it at random; on the synthetic model a randomly placed patch did not
+    /// plant (ASR 1-11% over the recipes in docs/results.md).
     /// </summary>
-    public BadNetsOptions BadNets { get; init; } = new() { PatchSize = 28 };
+    public BadNetsOptions BadNets { get; init; } = new() { PatchSize = 28, Position = PatchPosition.Named(PatchPositionKind.BottomRight) };
 
     /// <summary>Blended trigger. Default the paper's 0.2 blend of a fixed noise pattern.</summary>
     public BlendedOptions Blended { get; init; } = new();
