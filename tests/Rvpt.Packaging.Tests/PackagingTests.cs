@@ -32,6 +32,27 @@ public sealed class PackagingTests : IClassFixture<PackagingFixture>
         Assert.Empty(Warnings(packed.Log)); // e.g. SourceLink without a git remote
     }
 
+    [SkippableFact]
+    public async Task OnlyTheThreeLibrariesArePackableAndHavePublicApiFiles()
+    {
+        _fixture.RequirePacking();
+        var root = _fixture.RepositoryRoot;
+        var projects = Regex.Matches(File.ReadAllText(Path.Combine(root, "Rvpt.sln")), @"""([^""]+\.csproj)""")
+            .Select(m => m.Groups[1].Value.Replace('\\', '/')).ToList();
+        Assert.Contains("src/Rvpt.Clip/Rvpt.Clip.csproj", projects);
+        var evaluations = await Task.WhenAll(projects.Select(p => Task.Run(() =>
+            (Project: p, Result: DotnetCli.Run(root, TimeSpan.FromMinutes(3), null, "msbuild", Path.Combine(root, p), "-getProperty:IsPackable")))));
+        foreach (var (project, result) in evaluations)
+        {
+            Assert.True(result.ExitCode == 0, result.Describe());
+            var library = project.StartsWith("src/", StringComparison.Ordinal);
+            Assert.True(library == (result.Output.Trim() == "true"), $"{project}: IsPackable is '{result.Output.Trim()}'");
+            var directory = Path.GetDirectoryName(Path.Combine(root, project))!;
+            Assert.True(library == File.Exists(Path.Combine(directory, "PublicAPI.Unshipped.txt")), $"{project}: PublicAPI files only for libraries");
+        }
+        Assert.Equal(Libraries.Length, evaluations.Count(e => e.Project.StartsWith("src/", StringComparison.Ordinal)));
+    }
+
     [SkippableTheory]
     [InlineData("Rvpt.Clip")]
     [InlineData("Rvpt")]
