@@ -47,7 +47,7 @@ public sealed record TrainingOptions
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be > 0.");
         if (Momentum is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
         if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be >= 0.");
-        if (WarmupEpochs < 0 || WarmupEpochs >= Epochs) throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs, "WarmupEpochs must be in [0, Epochs).");
+        if (WarmupEpochs < 0 || WarmupEpochs >= Epochs) throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs, $"WarmupEpochs ({WarmupEpochs}) must be in [0, Epochs = {Epochs}): the warm-up epochs run at WarmupLearningRate before the cosine schedule. For a run of {Epochs} epoch(s) set fewer, e.g. the builder's Warmup(epochs: 0).");
         if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "CheckpointEverySteps must be >= 0.");
         if (!(WarmupLearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(WarmupLearningRate), WarmupLearningRate, "WarmupLearningRate must be >= 0.");
         return this;
