@@ -64,6 +64,9 @@ internal static class DemoCharts
                 p.LegendText = $"{name} (RVPT)";
             }
         }
+        int blocks = before.Values.First().Length;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(1, blocks).Select(b => new Tick(b, b.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray());
         plot.Legend.IsVisible = true;
         plot.Legend.Alignment = Alignment.LowerLeft;
         plot.Title(title);
