@@ -53,12 +53,19 @@ public sealed class RvptStepHarness : IDisposable
         return (images, labels);
     }
 
-    /// <summary>One step; returns the total loss (reading it synchronises with the device).</summary>
-    public float Step(Tensor images, Tensor labels, double learningRate = 0.002)
+    /// <summary>
+    /// One step; returns the total loss (reading it synchronises with the device). With a
+    /// <paramref name="frozenCache"/> and the samples' indices, the frozen branch runs only for samples not cached yet
+    /// (<see cref="TrainingOptions.CacheFrozenClassTokens"/>).
+    /// </summary>
+    public float Step(Tensor images, Tensor labels, double learningRate = 0.002, FrozenClassTokenCache? frozenCache = null,
+        IReadOnlyList<int>? indices = null)
     {
         using var scope = NewDisposeScope();
         var trunk = Prompts.RunSharedTrunk(images);
-        var frozen = Prompts.RunFrozen(trunk);
+        var frozen = frozenCache is null
+            ? Prompts.RunFrozen(trunk)
+            : frozenCache.GetOrCompute(indices ?? throw new ArgumentNullException(nameof(indices)), () => Prompts.RunFrozen(trunk));
         var prompted = Prompts.RunPrompted(trunk);
         var result = _loss.Compute(prompted, frozen, _text, labels, Clip.LogitScale);
         _optimizer.ZeroGrad();

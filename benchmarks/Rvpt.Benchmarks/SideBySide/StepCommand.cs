@@ -9,7 +9,9 @@ namespace Rvpt.Benchmarks;
 /// <c>step</c> console mode: times the RVPT step (or, with <c>--what forward</c>, the plain ViT-B/32 forward) outside
 /// BenchmarkDotNet, the same way <c>benchmarks/reference/rvpt_step.py</c> times PyTorch, and prints one JSON line:
 /// per-step times, median, images/s, peak RSS, and the analytic FLOPs and achieved GFLOP/s.
-/// <code>Rvpt.Benchmarks step --what step|forward --batch 32 --threads 2 --dtype float32|bfloat16 --steps 5 --warmup 1 [--device cuda]</code>
+/// <c>--cache-frozen</c> times the step with the frozen-branch cache filled (the same samples every step, as in the
+/// second and later epochs without augmentation).
+/// <code>Rvpt.Benchmarks step --what step|forward --batch 32 --threads 2 --dtype float32|bfloat16 --steps 5 --warmup 1 [--cache-frozen] [--device cuda]</code>
 /// </summary>
 public static class StepCommand
 {
@@ -48,6 +50,9 @@ public static class StepCommand
         else if (what == "step")
         {
             using var harness = new RvptStepHarness(device, dtype);
+            using var cache = args.Contains("--cache-frozen") ? new FrozenClassTokenCache(batch) : null;
+            var indices = Enumerable.Range(0, batch).ToArray();
+            if (cache is not null) warmup = Math.Max(warmup, 1); // the first step fills the cache
             var (images, labels) = harness.RandomBatch(batch);
             using (images)
             using (labels)
@@ -55,7 +60,7 @@ public static class StepCommand
                 for (int i = 0; i < warmup + steps; i++)
                 {
                     var clock = Stopwatch.StartNew();
-                    harness.Step(images, labels); // reads the loss: waits for the device
+                    harness.Step(images, labels, frozenCache: cache, indices: indices); // reads the loss: waits for the device
                     if (i >= warmup) times.Add(clock.Elapsed.TotalSeconds);
                 }
             }
@@ -66,7 +71,7 @@ public static class StepCommand
         double median = CommandLine.Median(times);
         Console.WriteLine("{" + string.Join(", ",
             "\"framework\": \"TorchSharp 0.107.0 (libtorch 2.10)\"",
-            $"\"what\": \"{what}\"",
+            $"\"what\": \"{what}{(args.Contains("--cache-frozen") ? " (frozen branch cached)" : "")}\"",
             $"\"dtype\": \"{(dtype == ScalarType.BFloat16 ? "bfloat16" : "float32")}\"",
             $"\"batch\": {batch}",
             $"\"threads\": {threads}",

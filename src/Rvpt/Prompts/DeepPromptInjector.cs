@@ -89,7 +89,9 @@ public sealed class DeepPromptInjector : nn.Module
     /// master dtype) and <see cref="RepulsiveLoss"/> computes in float32. A frozen copy of the image tower is made in
     /// <paramref name="dtype"/> on the model's device (ViT-B/32 in bfloat16: about 176 MB), owned by the injector and
     /// freed when another dtype is set, on <see langword="null"/> (back to the model's own dtype) or on dispose. The
-    /// model itself is not changed. <see cref="FewShotTrainer"/> sets this from <see cref="TrainingOptions.ComputeDType"/>.
+    /// model itself is not changed; the copy holds its weights as they were when this was called (set it again after
+    /// changing them). <see cref="FewShotTrainer"/> sets this from <see cref="TrainingOptions.ComputeDType"/> for the
+    /// duration of <see cref="FewShotTrainer.Fit"/>.
     /// </summary>
     /// <param name="dtype">A floating-point type, or <see langword="null"/> for the model's own.</param>
     /// <exception cref="ArgumentException"><paramref name="dtype"/> is not a floating-point type.</exception>
