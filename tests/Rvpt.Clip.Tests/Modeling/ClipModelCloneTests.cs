@@ -20,7 +20,8 @@ public class ClipModelCloneTests
         }
         Assert.All(copy.parameters(), p => Assert.False(p.requires_grad));
         Assert.False(copy.training);
-        Assert.Equal(model.Device, copy.Device);
+        // TorchSharp's Device has reference equality (no Equals override) and Tensor.device makes a new one per call.
+        Assert.Equal(model.Device.ToString(), copy.Device.ToString());
         Assert.Equal(model.DType, copy.DType);
         using (no_grad()) copy.LogitScale.add_(1);
         Assert.NotEqual(copy.LogitScale.item<float>(), model.LogitScale.item<float>());
