@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Rvpt.Clip;
 using TorchSharp;
@@ -262,14 +261,13 @@ public sealed class BatchLoader
                         $"{source.Describe(plan.Indices[i])} has label {label}, outside [0, {source.ClassNames.Count}) of the source's class names.");
                 access[i] = label;
             }
+            return new ImageBatch(processor.Normalize(unit), labels, Array.AsReadOnly(plan.Indices));
         }
         catch
         {
             labels.Dispose();
             throw;
         }
-        var images = processor.Normalize(unit);
-        return new ImageBatch(images, labels, Array.AsReadOnly(plan.Indices));
     }
 
     private void TransformInto(int index, int seed, torch.Tensor batch, int row)
@@ -284,28 +282,5 @@ public sealed class BatchLoader
             throw new InvalidOperationException($"Transform of {source.Describe(index)} gave shape [{string.Join(", ", output.shape)}], expected [3, {processor.ImageSize}, {processor.ImageSize}].");
         // Each worker writes a disjoint row of the batch tensor; the views are made and freed on this thread.
         destination.copy_(output);
-    }
-
-    /// <summary>The failure with the lowest image position among those recorded by parallel workers.</summary>
-    private sealed class FirstFailure
-    {
-        private readonly Lock _gate = new();
-        private int _position = int.MaxValue;
-        private Exception? _exception;
-
-        public void Record(int position, Exception exception)
-        {
-            lock (_gate)
-            {
-                if (position >= _position) return;
-                _position = position;
-                _exception = exception;
-            }
-        }
-
-        public void ThrowIfAny()
-        {
-            if (_exception is not null) ExceptionDispatchInfo.Throw(_exception);
-        }
     }
 }
