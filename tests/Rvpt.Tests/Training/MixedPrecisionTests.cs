@@ -124,5 +124,22 @@ public sealed class MixedPrecisionTests(ITestOutputHelper output)
         Assert.True(Math.Abs(bf16.FinalLoss - fp32.FinalLoss) <= 0.02 * Math.Abs(fp32.FinalLoss),
             $"final loss fp32 {fp32.FinalLoss}, bf16 {bf16.FinalLoss}");
         Assert.Equal(ScalarType.Float32, clip.DType);
+
+        // A state written in one precision is not resumed in the other (the trajectories differ), either way round.
+        foreach (var (first, second) in new[] { (true, false), (false, true) })
+        {
+            using var temp = new TempDirectory();
+            FewShotTrainer Trainer(DeepPromptInjector p, bool mixed, int epochs)
+            {
+                var builder = FewShotTrainer.For(clip, p).WithClasses(new[] { "cat", "dog" }).Epochs(epochs).BatchSize(4)
+                    .Augment(false).Seed(1).WithCheckpointDirectory(temp.Path);
+                if (mixed) builder.MixedPrecision();
+                return builder.Build();
+            }
+            using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(4).Seed(2).Build();
+            Trainer(prompts, first, epochs: 2).Fit(data);
+            var e = Assert.Throws<InvalidDataException>(() => Trainer(prompts, second, epochs: 2).Fit(data));
+            Assert.Contains("compute_dtype", e.Message);
+        }
     }
 }
