@@ -249,18 +249,18 @@ public sealed class BatchLoader
         });
         failure.ThrowIfAny();
 
+        Span<long> values = count <= 1024 ? stackalloc long[count] : new long[count];
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = source.GetLabel(plan.Indices[i]);
+            if ((ulong)values[i] >= (ulong)source.ClassNames.Count)
+                throw new InvalidDataException(
+                    $"{source.Describe(plan.Indices[i])} has label {values[i]}, outside [0, {source.ClassNames.Count}) of the source's class names.");
+        }
         var labels = torch.empty(count, torch.ScalarType.Int64, torch.CPU);
         try
         {
-            using var access = labels.data<long>();
-            for (var i = 0; i < count; i++)
-            {
-                long label = source.GetLabel(plan.Indices[i]);
-                if ((ulong)label >= (ulong)source.ClassNames.Count)
-                    throw new InvalidDataException(
-                        $"{source.Describe(plan.Indices[i])} has label {label}, outside [0, {source.ClassNames.Count}) of the source's class names.");
-                access[i] = label;
-            }
+            using (var access = labels.data<long>()) access.CopyFrom(values, 0, 0);
             return new ImageBatch(processor.Normalize(unit), labels, Array.AsReadOnly(plan.Indices));
         }
         catch
