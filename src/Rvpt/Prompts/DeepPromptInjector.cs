@@ -25,6 +25,7 @@ public sealed class DeepPromptInjector : nn.Module
     private readonly int[] _prompted; // 1-based block numbers
     private readonly Dictionary<int, int> _promptIndex;
     private readonly Generator _dropoutGenerator;
+    private ClipVisionTransformer? _computeVisual; // a frozen copy of the image tower in ComputeDType, or null
 
     internal DeepPromptInjector(ClipModel clip, DeepPromptOptions options) : base(nameof(DeepPromptInjector))
     {
@@ -76,6 +77,59 @@ public sealed class DeepPromptInjector : nn.Module
     /// <summary>Whether the prompts are applied. With false, every method gives the original encoder's results.</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Element type the CLIP image tower computes in for every <c>Run*</c> method: the model's own
+    /// (<see cref="ClipModel.DType"/>) unless <see cref="SetComputeDType"/> chose another.
+    /// </summary>
+    public ScalarType ComputeDType => _computeVisual is null ? _clip.DType : _computeVisual.PositionalEmbedding.dtype;
+
+    /// <summary>
+    /// Mixed precision: runs the frozen CLIP image tower in <paramref name="dtype"/> (e.g. bfloat16) while the prompts
+    /// keep their own master dtype (float32 by default; they are cast for each block and their gradient arrives in the
+    /// master dtype) and <see cref="RepulsiveLoss"/> computes in float32. A frozen copy of the image tower is made in
+    /// <paramref name="dtype"/> on the model's device (ViT-B/32 in bfloat16: about 176 MB), owned by the injector and
+    /// freed when another dtype is set, on <see langword="null"/> (back to the model's own dtype) or on dispose. The
+    /// model itself is not changed; the copy holds its weights as they were when this was called (set it again after
+    /// changing them). <see cref="FewShotTrainer"/> sets this from <see cref="TrainingOptions.ComputeDType"/> for the
+    /// duration of <see cref="FewShotTrainer.Fit"/>.
+    /// </summary>
+    /// <param name="dtype">A floating-point type, or <see langword="null"/> for the model's own.</param>
+    /// <exception cref="ArgumentException"><paramref name="dtype"/> is not a floating-point type.</exception>
+    public void SetComputeDType(ScalarType? dtype)
+    {
+        var target = dtype ?? _clip.DType;
+        if (!is_floating_point(target))
+            throw new ArgumentException($"The compute dtype must be a floating-point type, got {target}.", nameof(dtype));
+        if (target == ComputeDType) return;
+        _computeVisual?.Dispose();
+        _computeVisual = null;
+        if (target != _clip.DType) _computeVisual = CopyVisual(target);
+    }
+
+    private ClipVisionTransformer CopyVisual(ScalarType dtype)
+    {
+        var config = _clip.Config;
+        var copy = new ClipVisionTransformer(config.Vision, config.EmbedDim, config.Activation, config.LayerNormEps);
+        try
+        {
+            copy.to(_clip.Device, dtype);
+            using var noGrad = no_grad();
+            var source = _clip.Visual.state_dict();
+            foreach (var (key, value) in copy.state_dict()) value.copy_(source[key]);
+            foreach (var p in copy.parameters()) p.requires_grad = false;
+            copy.eval();
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The tower the blocks run on: the compute copy, or the model's own.</summary>
+    private ClipVisionTransformer Visual => _computeVisual ?? _clip.Visual;
+
     /// <summary>Number of trainable values (ViT-B/32 defaults: 9 x 50 x 768 = 345,600).</summary>
     public long TrainableParameterCount => prompts.numel();
 
@@ -87,8 +141,9 @@ public sealed class DeepPromptInjector : nn.Module
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var x = _clip.Visual.Embed(pixelValues);
-        for (int d = 1; d <= UnpromptedDepth; d++) x = _clip.Visual.Blocks[d - 1].forward(x);
+        var visual = Visual;
+        var x = visual.Embed(pixelValues);
+        for (int d = 1; d <= UnpromptedDepth; d++) x = visual.Blocks[d - 1].forward(x);
         return x.MoveToOuterDisposeScope();
     }
 
@@ -100,11 +155,12 @@ public sealed class DeepPromptInjector : nn.Module
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        var visual = Visual;
         var x = trunk;
         var tokens = new List<Tensor>();
         for (int d = UnpromptedDepth + 1; d <= _clip.Config.Vision.Layers; d++)
         {
-            x = _clip.Visual.Blocks[d - 1].forward(x);
+            x = visual.Blocks[d - 1].forward(x);
             tokens.Add(x.select(1, 0));
         }
         return StackTokens(tokens, trunk).MoveToOuterDisposeScope();
@@ -117,6 +173,7 @@ public sealed class DeepPromptInjector : nn.Module
     public PromptedOutput RunPrompted(Tensor trunk)
     {
         using var scope = NewDisposeScope();
+        var visual = Visual;
         var layers = _clip.Config.Vision.Layers;
         bool active = Enabled && _prompted.Length > 0 && Options.Tokens > 0;
         var x = trunk;
@@ -135,10 +192,10 @@ public sealed class DeepPromptInjector : nn.Module
                 x = cat(new[] { cls, p, patches }, 1);
                 inserted = true;
             }
-            x = _clip.Visual.Blocks[d - 1].forward(x);
+            x = visual.Blocks[d - 1].forward(x);
             tokens.Add(x.select(1, 0));
         }
-        var features = _clip.Visual.Pool(x);
+        var features = visual.Pool(x);
         return new PromptedOutput(features.MoveToOuterDisposeScope(), StackTokens(tokens, trunk).MoveToOuterDisposeScope());
     }
 
@@ -152,7 +209,12 @@ public sealed class DeepPromptInjector : nn.Module
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _dropoutGenerator.Dispose();
+        if (disposing)
+        {
+            _dropoutGenerator.Dispose();
+            _computeVisual?.Dispose();
+            _computeVisual = null;
+        }
         base.Dispose(disposing);
     }
 

@@ -72,6 +72,9 @@ public sealed class FewShotTrainer
             BatchSize = Options.BatchSize, Shuffle = true, Augment = Options.Augment, Seed = Options.Seed,
         });
         var run = TrainingRun.Describe(Options, _loss, _prompts, data, _templates);
+        using var frozenCache = Options.CacheFrozenClassTokens && !Options.Augment ? new FrozenClassTokenCache(data.Count) : null;
+        if (Options.CacheFrozenClassTokens && Options.Augment)
+            _logger.LogInformation("CacheFrozenClassTokens has no effect with augmentation on: every epoch sees other crops.");
 
         var start = new TrainingPosition(0, 0);
         var dir = Options.CheckpointDirectory;
@@ -85,9 +88,17 @@ public sealed class FewShotTrainer
         }
 
         int steps = 0;
+        long frozenImages = 0;
         double lastLoss = double.NaN, lastCe = double.NaN, lastFr = double.NaN;
         var position = start; // state of the prompts and optimiser in memory
         var saved = start;    // state in the checkpoint file
+        var previousComputeDType = _prompts.ComputeDType;
+        if (Options.ComputeDType is { } computeDType)
+        {
+            _prompts.SetComputeDType(computeDType);
+            _logger.LogInformation("Mixed precision: the image tower computes in {Compute}, prompts in {Master}, the loss in Float32.",
+                computeDType, _prompts.Prompts.dtype);
+        }
         _prompts.train();
         try
         {
@@ -102,7 +113,8 @@ public sealed class FewShotTrainer
                     using var batchScope = batch;
                     cancellationToken.ThrowIfCancellationRequested();
                     var stepClock = Stopwatch.StartNew();
-                    var (loss, ce, fr) = Step(batch, data, text, optimizer, epoch, step, lr);
+                    var (loss, ce, fr, frozenRun) = Step(batch, data, text, optimizer, frozenCache, epoch, step, lr);
+                    frozenImages += frozenRun;
                     step++;
                     steps++;
                     position = new TrainingPosition(epoch, step);
@@ -145,13 +157,21 @@ public sealed class FewShotTrainer
         finally
         {
             _prompts.eval();
+            _prompts.SetComputeDType(previousComputeDType);
         }
-        return new TrainingSummary(Options.Epochs, start.Epoch, steps, lastLoss, lastCe, lastFr, clock.Elapsed) { ResumedFromStep = start.Step };
+        return new TrainingSummary(Options.Epochs, start.Epoch, steps, lastLoss, lastCe, lastFr, clock.Elapsed)
+        {
+            ResumedFromStep = start.Step,
+            FrozenImagesEncoded = frozenImages,
+        };
     }
 
-    /// <summary>One step in its own dispose scope; returns the loss terms. Throws before the update if anything is non-finite.</summary>
-    private (double Loss, double CrossEntropy, double Repelling) Step(ImageBatch batch, ILabeledImageSource data, Tensor text,
-        PromptSgd optimizer, int epoch, int step, double lr)
+    /// <summary>
+    /// One step in its own dispose scope; returns the loss terms and the number of images run through the frozen branch
+    /// (0 when all came from the cache). Throws before the update if anything is non-finite.
+    /// </summary>
+    private (double Loss, double CrossEntropy, double Repelling, int FrozenImages) Step(ImageBatch batch, ILabeledImageSource data, Tensor text,
+        PromptSgd optimizer, FrozenClassTokenCache? frozenCache, int epoch, int step, double lr)
     {
         var clip = _prompts.Clip;
         var where = $"epoch {epoch + 1}, step {step + 1}";
@@ -169,7 +189,15 @@ public sealed class FewShotTrainer
         var images = batch.Images.to(clip.DType, clip.Device);
         var labels = batch.Labels.to(clip.Device);
         var trunk = _prompts.RunSharedTrunk(images);
-        var frozen = _prompts.RunFrozen(trunk);
+        int frozenImages = batch.Count;
+        Tensor frozen;
+        if (frozenCache is null) frozen = _prompts.RunFrozen(trunk);
+        else
+        {
+            var before = frozenCache.ImagesEncoded;
+            frozen = frozenCache.GetOrCompute(batch.Indices, () => _prompts.RunFrozen(trunk));
+            frozenImages = (int)(frozenCache.ImagesEncoded - before);
+        }
         var prompted = _prompts.RunPrompted(trunk);
         var result = _loss.Compute(prompted, frozen, text, labels, clip.LogitScale);
         double loss = result.Total.item<float>(), ce = result.CrossEntropy.item<float>(), fr = result.Repelling.item<float>();
@@ -187,7 +215,7 @@ public sealed class FewShotTrainer
             throw new InvalidOperationException(
                 $"The SGD update made the prompts NaN or infinite at {where} (loss {loss}, learning rate {lr}); the prompts in memory are unusable. {LastGoodState()}" +
                 " Lower the learning rate.");
-        return (loss, ce, fr);
+        return (loss, ce, fr, frozenImages);
     }
 
     private string LastGoodState() => Options.CheckpointDirectory is { } dir

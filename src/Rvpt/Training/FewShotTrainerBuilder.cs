@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rvpt.Clip;
+using static TorchSharp.torch;
 
 namespace Rvpt;
 
@@ -70,6 +71,18 @@ public sealed class FewShotTrainerBuilder
 
     /// <summary>Also checkpoint every <paramref name="steps"/> steps within an epoch (0: epoch ends only, the default).</summary>
     public FewShotTrainerBuilder CheckpointEverySteps(int steps) { _options = _options with { CheckpointEverySteps = steps }; return this; }
+
+    /// <summary>
+    /// Mixed precision: the frozen CLIP image tower computes in <paramref name="computeDType"/> (default bfloat16), the
+    /// prompts and the loss stay in float32. See <see cref="TrainingOptions.ComputeDType"/>.
+    /// </summary>
+    public FewShotTrainerBuilder MixedPrecision(ScalarType computeDType = ScalarType.BFloat16) { _options = _options with { ComputeDType = computeDType }; return this; }
+
+    /// <summary>
+    /// Reuse each sample's frozen-branch class tokens in later epochs (only with augmentation off). See
+    /// <see cref="TrainingOptions.CacheFrozenClassTokens"/>.
+    /// </summary>
+    public FewShotTrainerBuilder CacheFrozenClassTokens(bool cache = true) { _options = _options with { CacheFrozenClassTokens = cache }; return this; }
 
     /// <summary>Uses complete options.</summary>
     public FewShotTrainerBuilder WithOptions(TrainingOptions options) { _options = options ?? throw new ArgumentNullException(nameof(options)); return this; }

@@ -18,7 +18,7 @@ internal static class TrainingRun
         static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
         var labels = new StringBuilder();
         for (var i = 0; i < data.Count; i++) labels.Append(I(data.GetLabel(i))).Append(',');
-        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        var run = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["epochs"] = I(options.Epochs),
             ["batch_size"] = I(options.BatchSize),
@@ -37,6 +37,9 @@ internal static class TrainingRun
             ["labels_sha256"] = Sha256(labels.ToString()),
             ["classes_sha256"] = Sha256(string.Join("\n", data.ClassNames) + "\n\n" + string.Join("\n", templates)),
         };
+        // Only when set, so that states written before the option existed still resume.
+        if (options.ComputeDType is { } dtype && dtype != prompts.Clip.DType) run["compute_dtype"] = dtype.ToString();
+        return run;
     }
 
     public static string ToJson(SortedDictionary<string, string> run) => JsonSerializer.Serialize(run);
@@ -51,6 +54,10 @@ internal static class TrainingRun
         {
             var old = saved.GetValueOrDefault(key);
             if (old != value) differences.Add($"{key}: checkpoint {old ?? "(none)"}, this run {value}");
+        }
+        foreach (var (key, old) in saved)
+        {
+            if (!current.ContainsKey(key)) differences.Add($"{key}: checkpoint {old}, this run (none)");
         }
         return differences;
     }

@@ -13,4 +13,10 @@ public sealed record TrainingSummary(int EpochsCompleted, int ResumedFromEpoch, 
 {
     /// <summary>The steps of epoch <see cref="ResumedFromEpoch"/> + 1 already done in the checkpoint the run resumed from, or 0.</summary>
     public int ResumedFromStep { get; init; }
+
+    /// <summary>
+    /// Images this call ran through the frozen branch. Without <see cref="TrainingOptions.CacheFrozenClassTokens"/>
+    /// every image of every step; with it (and augmentation off) each sample once.
+    /// </summary>
+    public long FrozenImagesEncoded { get; init; }
 }

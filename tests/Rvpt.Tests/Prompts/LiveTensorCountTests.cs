@@ -5,11 +5,18 @@ using static TorchSharp.torch;
 
 namespace Rvpt.Tests;
 
-/// <summary>One RVPT step in a dispose scope leaves no tensors behind (native memory would otherwise grow per step).</summary>
+/// <summary>
+/// One RVPT step in a dispose scope leaves no tensors behind (native memory would otherwise grow per step), also with
+/// bfloat16 compute and with the frozen-branch cache.
+/// </summary>
 public sealed class LiveTensorCountTests
 {
-    [Fact]
-    public void LiveTensorCountIsConstantAcrossSteps()
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void LiveTensorCountIsConstantAcrossSteps(bool bfloat16, bool cacheFrozen)
     {
         using var clip = ClipModel.Create(new ClipConfig
         {
@@ -22,14 +29,19 @@ public sealed class LiveTensorCountTests
         var loss = RepulsiveLoss.WithAlpha(2);
         using var text = ClipModel.Normalize(randn(5, 32, generator: new Generator(4, CPU)));
         using var labels = tensor(new long[] { 0, 1, 2, 3 });
+        using var cache = cacheFrozen ? new FrozenClassTokenCache(8) : null;
+        if (bfloat16) prompts.SetComputeDType(ScalarType.BFloat16);
         var g = new Generator(9, CPU);
+        int step = 0;
 
         void Step()
         {
             using var scope = NewDisposeScope();
             var images = randn(new long[] { 4, 3, 32, 32 }, generator: g);
             var trunk = prompts.RunSharedTrunk(images);
-            var result = loss.Compute(prompts.RunPrompted(trunk), prompts.RunFrozen(trunk), text, labels, clip.LogitScale);
+            var indices = Enumerable.Range(4 * (step++ % 2), 4).ToArray(); // two batches of samples, alternating
+            var frozen = cache is null ? prompts.RunFrozen(trunk) : cache.GetOrCompute(indices, () => prompts.RunFrozen(trunk));
+            var result = loss.Compute(prompts.RunPrompted(trunk), frozen, text, labels, clip.LogitScale);
             optimizer.ZeroGrad();
             result.Total.backward();
             optimizer.Step(0.01);
@@ -39,5 +51,6 @@ public sealed class LiveTensorCountTests
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         for (int i = 0; i < 20; i++) Step();
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        if (cache is not null) Assert.Equal(8, cache.ImagesEncoded); // filled in the first two steps only
     }
 }

@@ -1,0 +1,44 @@
+using System.Globalization;
+using static TorchSharp.torch;
+
+namespace Rvpt.Benchmarks;
+
+/// <summary>The few <c>--name value</c> options of the console modes.</summary>
+public sealed class CommandLine(string[] args)
+{
+    /// <summary>The value of <c>--name</c>, or <paramref name="fallback"/>.</summary>
+    public string Get(string name, string fallback)
+    {
+        var i = Array.IndexOf(args, "--" + name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+
+    /// <summary>An integer option.</summary>
+    public int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+    /// <summary>A dtype option: float32 or bfloat16.</summary>
+    public ScalarType DType(string fallback = "float32") => Get("dtype", fallback).ToLowerInvariant() switch
+    {
+        "float32" or "fp32" => ScalarType.Float32,
+        "bfloat16" or "bf16" => ScalarType.BFloat16,
+        var other => throw new ArgumentException($"--dtype {other}: expected float32 or bfloat16."),
+    };
+
+    /// <summary>The device option: cpu, or cuda when available.</summary>
+    public Device Device()
+    {
+        var name = Get("device", "cpu");
+        if (name == "cuda" && !cuda.is_available()) throw new ArgumentException("--device cuda: no CUDA device (a CUDA backend build and a GPU are needed).");
+        return BenchParameters.ToDevice(name);
+    }
+
+    /// <summary>Median of the values.</summary>
+    public static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>Formats a number for the JSON output.</summary>
+    public static string F(double value) => double.IsFinite(value) ? value.ToString("0.######", CultureInfo.InvariantCulture) : "null";
+}

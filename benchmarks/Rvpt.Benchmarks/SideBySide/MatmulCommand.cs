@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Rvpt.Benchmarks;
+
+/// <summary>
+/// <c>matmul</c> console mode: the machine's measured matrix-multiply peak through libtorch (an n x n by n x n
+/// product, best of <c>--reps</c>), printed as one JSON line in GFLOP/s.
+/// <code>Rvpt.Benchmarks matmul --n 2048 --threads 2 --dtype float32|bfloat16 --reps 5</code>
+/// </summary>
+public static class MatmulCommand
+{
+    /// <summary>Runs the mode.</summary>
+    public static int Run(string[] args)
+    {
+        var cl = new CommandLine(args);
+        int n = cl.Int("n", 2048), threads = cl.Int("threads", Environment.ProcessorCount), reps = cl.Int("reps", 5);
+        var dtype = cl.DType();
+        var device = cl.Device();
+        torch.set_num_threads(threads);
+        using var g = new Generator(1, CPU);
+        using var a = randn(new long[] { n, n }, generator: g).to(dtype, device);
+        using var b = randn(new long[] { n, n }, generator: g).to(dtype, device);
+        var rates = new List<double>();
+        for (int i = 0; i < reps + 1; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (var c = a.matmul(b)) BenchParameters.Synchronize(device);
+            if (i > 0) rates.Add(2.0 * n * n * n / clock.Elapsed.TotalSeconds / 1e9);
+        }
+        Console.WriteLine("{" + string.Join(", ",
+            "\"framework\": \"TorchSharp 0.107.0 (libtorch 2.10)\"",
+            $"\"dtype\": \"{(dtype == ScalarType.BFloat16 ? "bfloat16" : "float32")}\"",
+            $"\"n\": {n}", $"\"threads\": {threads}",
+            $"\"gflop_per_s_best\": {CommandLine.F(rates.Max())}",
+            $"\"gflop_per_s_median\": {CommandLine.F(CommandLine.Median(rates))}") + "}");
+        return 0;
+    }
+}

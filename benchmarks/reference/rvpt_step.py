@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""PyTorch-eager reference of the RVPT step that Rvpt.Benchmarks times (benchmarks/compare.sh runs both).
+
+The same work as RvptStepHarness in C#: a random-weight CLIP ViT-B/32 image tower (OpenAI's architecture:
+conv1, class and positional embeddings, ln_pre, 12 pre-LN blocks with nn.MultiheadAttention and QuickGELU MLPs,
+ln_post, proj), frozen; deep prompts D = 3, b = 50 (VPT-deep, fresh prompts per block, inserted after the class
+token); per step: shared trunk (blocks 1..3, no grad), frozen branch (blocks 4..12, no grad, class tokens),
+prompted branch (blocks 4..12 with prompts), L = CE(100 * cos(image, text) over 1000 classes) + 2 * mean cos(prompted
+class tokens, frozen class tokens), backward into the prompts, SGD (lr 0.002, momentum 0.9, weight decay 5e-4).
+
+  --what step|forward|matmul   the RVPT step, the plain no-grad forward, or an n x n matmul (machine peak)
+  --dtype float32|bfloat16     bfloat16: --bf16 copy (default) keeps a bfloat16 copy of the frozen tower and casts the
+                               float32 prompts per block, as Rvpt's mixed precision does; --bf16 autocast runs the
+                               float32 model under torch.autocast("cpu", bfloat16) instead
+Prints one JSON line (times, median, images/s, analytic GFLOP, GFLOP/s, peak RSS).
+Needs Debian's python3-torch (1.13) with libopenblas0-pthread, run with /usr/bin/python3.
+"""
+import argparse
+import copy
+import json
+import resource
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+WIDTH, LAYERS, HEADS, PATCH, IMAGE, EMBED = 768, 12, 12, 32, 224, 512
+TOKENS = (IMAGE // PATCH) ** 2 + 1
+
+
+class QuickGELU(nn.Module):
+    def forward(self, x):
+        return x * torch.sigmoid(1.702 * x)
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(WIDTH, HEADS, batch_first=True)
+        self.ln_1 = nn.LayerNorm(WIDTH)
+        self.mlp = nn.Sequential(nn.Linear(WIDTH, 4 * WIDTH), QuickGELU(), nn.Linear(4 * WIDTH, WIDTH))
+        self.ln_2 = nn.LayerNorm(WIDTH)
+
+    def forward(self, x):
+        h = self.ln_1(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.mlp(self.ln_2(x))
+
+
+class VisionTower(nn.Module):
+    def __init__(self):
+        super().__init__()
+        scale = WIDTH ** -0.5
+        self.conv1 = nn.Conv2d(3, WIDTH, PATCH, stride=PATCH, bias=False)
+        self.class_embedding = nn.Parameter(scale * torch.randn(WIDTH))
+        self.positional_embedding = nn.Parameter(scale * torch.randn(TOKENS, WIDTH))
+        self.ln_pre = nn.LayerNorm(WIDTH)
+        self.blocks = nn.ModuleList(Block() for _ in range(LAYERS))
+        self.ln_post = nn.LayerNorm(WIDTH)
+        self.proj = nn.Parameter(scale * torch.randn(WIDTH, EMBED))
+
+    def embed(self, pixels):
+        x = self.conv1(pixels.to(self.conv1.weight.dtype)).flatten(2).transpose(1, 2)
+        cls = self.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
+        return self.ln_pre(torch.cat([cls, x], 1) + self.positional_embedding.to(x.dtype))
+
+    def pool(self, x):
+        return self.ln_post(x[:, 0]) @ self.proj
+
+    def forward(self, pixels):
+        x = self.embed(pixels)
+        for block in self.blocks:
+            x = block(x)
+        return self.pool(x)
+
+
+def block_forward(t, w):
+    return 24 * t * w * w + 4 * t * t * w
+
+
+def block_backward(t, w):
+    return 24 * t * w * w + 8 * t * t * w
+
+
+def flops(what, batch, depth=3, prompts=50, classes=1000):
+    """The analytic count of Rvpt.Benchmarks' StepFlops (matrix products only)."""
+    embed_pool = 2 * (TOKENS - 1) * 3 * PATCH * PATCH * WIDTH + 2 * WIDTH * EMBED
+    if what == "forward":
+        return batch * (embed_pool + LAYERS * block_forward(TOKENS, WIDTH))
+    n = LAYERS - depth
+    per_image = (embed_pool + depth * block_forward(TOKENS, WIDTH) + n * block_forward(TOKENS, WIDTH)
+                 + n * (block_forward(TOKENS + prompts, WIDTH) + block_backward(TOKENS + prompts, WIDTH))
+                 + 2 * WIDTH * EMBED + 2 * 2 * EMBED * classes)
+    return batch * per_image
+
+
+class RvptStep:
+    def __init__(self, dtype, bf16_mode, depth=3, b=50, classes=1000, alpha=2.0):
+        torch.manual_seed(0)
+        self.model = VisionTower().eval().requires_grad_(False)
+        self.autocast = dtype == torch.bfloat16 and bf16_mode == "autocast"
+        self.compute = copy.deepcopy(self.model).to(torch.bfloat16) if dtype == torch.bfloat16 and not self.autocast else self.model
+        self.depth, self.b, self.alpha = depth, b, alpha
+        self.prompts = nn.Parameter(0.02 * torch.randn(LAYERS - depth, b, WIDTH))
+        self.text = F.normalize(torch.randn(classes, EMBED), dim=-1)
+        self.opt = torch.optim.SGD([self.prompts], lr=0.002, momentum=0.9, weight_decay=5e-4)
+
+    def _branches(self, images):
+        m = self.compute
+        with torch.no_grad():
+            x = m.embed(images)
+            for block in m.blocks[:self.depth]:
+                x = block(x)
+            f, frozen = x, []
+            for block in m.blocks[self.depth:]:
+                f = block(f)
+                frozen.append(f[:, 0])
+        h, tokens = x, []
+        for i, block in enumerate(m.blocks[self.depth:]):
+            p = self.prompts[i].to(h.dtype).unsqueeze(0).expand(h.shape[0], -1, -1)
+            start = 1 if i == 0 else 1 + self.b
+            h = block(torch.cat([h[:, :1], p, h[:, start:]], 1))
+            tokens.append(h[:, 0])
+        return m.pool(h), torch.stack(tokens, 1), torch.stack(frozen, 1)
+
+    def step(self, images, labels):
+        if self.autocast:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                features, tokens, frozen = self._branches(images)
+        else:
+            features, tokens, frozen = self._branches(images)
+        logits = 100.0 * F.normalize(features.float(), dim=-1) @ self.text.t()
+        ce = F.cross_entropy(logits, labels)
+        fr = F.cosine_similarity(tokens.float(), frozen.float(), dim=2, eps=1e-8).mean()
+        loss = ce + self.alpha * fr
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--what", choices=["step", "forward", "matmul"], default="step")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
+    ap.add_argument("--bf16", choices=["copy", "autocast"], default="copy")
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--n", type=int, default=2048, help="matmul size")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    dtype = torch.bfloat16 if args.dtype == "bfloat16" else torch.float32
+    framework = f"PyTorch {torch.__version__} eager"
+    out = {"framework": framework, "what": args.what, "dtype": args.dtype, "threads": args.threads}
+    times = []
+    if args.what == "matmul":
+        g = torch.Generator().manual_seed(1)
+        a = torch.randn(args.n, args.n, generator=g).to(dtype)
+        b = torch.randn(args.n, args.n, generator=g).to(dtype)
+        rates = []
+        for i in range(args.steps + 1):
+            t0 = time.perf_counter()
+            a @ b
+            if i > 0:
+                rates.append(2.0 * args.n ** 3 / (time.perf_counter() - t0) / 1e9)
+        out.update(n=args.n, gflop_per_s_best=max(rates), gflop_per_s_median=statistics.median(rates))
+    else:
+        g = torch.Generator().manual_seed(7)
+        images = torch.randn(args.batch, 3, IMAGE, IMAGE, generator=g)
+        labels = torch.randint(0, 1000, (args.batch,), generator=g)
+        if args.what == "forward":
+            torch.manual_seed(0)
+            model = VisionTower().eval().requires_grad_(False).to(dtype)
+            images = images.to(dtype)
+            for i in range(args.warmup + args.steps):
+                t0 = time.perf_counter()
+                with torch.no_grad():
+                    model(images)
+                if i >= args.warmup:
+                    times.append(time.perf_counter() - t0)
+        else:
+            rvpt = RvptStep(dtype, args.bf16)
+            for i in range(args.warmup + args.steps):
+                t0 = time.perf_counter()
+                rvpt.step(images, labels)
+                if i >= args.warmup:
+                    times.append(time.perf_counter() - t0)
+            if dtype == torch.bfloat16:
+                out["bf16_mode"] = args.bf16
+        median = statistics.median(times)
+        total = flops(args.what, args.batch)
+        out.update(batch=args.batch, device="cpu", times_s=[round(t, 6) for t in times], median_s=median,
+                   images_per_s=args.batch / median, gflop=total / 1e9, gflop_per_s=total / 1e9 / median)
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
