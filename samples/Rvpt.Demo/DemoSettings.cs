@@ -46,7 +46,7 @@ internal sealed record DemoSettings
         Lab = new SyntheticLabOptions(),
         Suite = new DefenceSuiteOptions
         {
-            PromptTraining = new TrainingOptions { Augment = false },
+            PromptTraining = new TrainingOptions { Augment = false, CacheFrozenClassTokens = true }, // the cache gives bit-identical prompts
             CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = 2, BatchSize = 64 } },
         },
         Attacks = [SyntheticAttack.BadNets, SyntheticAttack.Blended, SyntheticAttack.WaNet, SyntheticAttack.BadClip],
