@@ -35,13 +35,23 @@ class QuickGELU(nn.Module):
         return x * torch.sigmoid(1.702 * x)
 
 
+class OpenAILayerNorm(nn.LayerNorm):
+    """OpenAI CLIP's LayerNorm (and Rvpt's ClipLayerNorm): computed in float32 whatever the input dtype."""
+
+    def forward(self, x):
+        return F.layer_norm(x.float(), self.normalized_shape, self.weight.float(), self.bias.float(), self.eps).type(x.dtype)
+
+
+LAYER_NORM = nn.LayerNorm  # set from --layernorm before the model is built
+
+
 class Block(nn.Module):
     def __init__(self):
         super().__init__()
         self.attn = nn.MultiheadAttention(WIDTH, HEADS, batch_first=True)
-        self.ln_1 = nn.LayerNorm(WIDTH)
+        self.ln_1 = LAYER_NORM(WIDTH)
         self.mlp = nn.Sequential(nn.Linear(WIDTH, 4 * WIDTH), QuickGELU(), nn.Linear(4 * WIDTH, WIDTH))
-        self.ln_2 = nn.LayerNorm(WIDTH)
+        self.ln_2 = LAYER_NORM(WIDTH)
 
     def forward(self, x):
         h = self.ln_1(x)
@@ -56,9 +66,9 @@ class VisionTower(nn.Module):
         self.conv1 = nn.Conv2d(3, WIDTH, PATCH, stride=PATCH, bias=False)
         self.class_embedding = nn.Parameter(scale * torch.randn(WIDTH))
         self.positional_embedding = nn.Parameter(scale * torch.randn(TOKENS, WIDTH))
-        self.ln_pre = nn.LayerNorm(WIDTH)
+        self.ln_pre = LAYER_NORM(WIDTH)
         self.blocks = nn.ModuleList(Block() for _ in range(LAYERS))
-        self.ln_post = nn.LayerNorm(WIDTH)
+        self.ln_post = LAYER_NORM(WIDTH)
         self.proj = nn.Parameter(scale * torch.randn(WIDTH, EMBED))
 
     def embed(self, pixels):
@@ -148,10 +158,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     ap.add_argument("--bf16", choices=["copy", "autocast"], default="copy")
+    ap.add_argument("--layernorm", choices=["plain", "openai"], default="plain",
+                    help="plain: nn.LayerNorm in the compute dtype; openai: float32 LayerNorm as OpenAI's CLIP and Rvpt compute it")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--n", type=int, default=2048, help="matmul size")
     args = ap.parse_args()
+    global LAYER_NORM
+    LAYER_NORM = OpenAILayerNorm if args.layernorm == "openai" else nn.LayerNorm
     torch.set_num_threads(args.threads)
     dtype = torch.bfloat16 if args.dtype == "bfloat16" else torch.float32
     framework = f"PyTorch {torch.__version__} eager"
