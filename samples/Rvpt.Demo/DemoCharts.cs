@@ -25,8 +25,7 @@ internal static class DemoCharts
             {
                 var values = runs.Where(r => r.Attack == attacks[a] && r.Defence == defences[d]).Select(r => 100 * metric(r.Metrics)).ToArray();
                 if (values.Length == 0) continue;
-                double mean = values.Average();
-                double sd = values.Length > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1)) : 0;
+                var (mean, sd) = SeedStatistics.MeanSd(values);
                 var bar = new Bar { Position = groupStart + d, Value = mean, FillColor = palette.GetColor(d), Error = sd };
                 plot.Add.Bar(bar);
             }

@@ -58,9 +58,8 @@ internal static class DemoSummary
         static string MeanSd(IEnumerable<double> values)
         {
             var v = values.Select(x => 100 * x).ToArray();
-            double mean = v.Average();
+            var (mean, sd) = SeedStatistics.MeanSd(v);
             if (v.Length == 1) return mean.ToString("F1", CultureInfo.InvariantCulture);
-            double sd = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
             return string.Create(CultureInfo.InvariantCulture, $"{mean:F1}±{sd:F1}");
         }
         return $"{MeanSd(runs.Select(r => r.Metrics.AttackSuccessRate))} ({MeanSd(runs.Select(r => r.Metrics.CleanAccuracy))})";

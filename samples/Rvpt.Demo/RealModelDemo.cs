@@ -55,7 +55,7 @@ internal sealed class RealModelDemo(RealModelArguments args, DemoSettings settin
         var suite = new DefenceSuite(suiteOptions, logger);
         var result = ui.Phase($"Defending against {trigger.Name}", report =>
             suite.Run(model, trigger.Name, trigger, target, pool, validation, test, new LabelCaptionSource(pool),
-                new Inline<DefenceSuiteProgress>(p => report(p.Fraction, p.Phase)), cancellationToken));
+                new InlineProgress<DefenceSuiteProgress>(p => report(p.Fraction, p.Phase)), cancellationToken));
         var outcome = new DemoOutcome(trigger.Name, null, result, null, "not judged (a given model)");
         var report = DemoReportWriter.Write(args.Output, $"RVPT on {Path.GetFileName(args.Model)}: ASR% (CA%)", [outcome],
         [
@@ -91,10 +91,5 @@ internal sealed class RealModelDemo(RealModelArguments args, DemoSettings settin
     {
         var list = names.ToList();
         return list.Count == 0 ? "none" : string.Join(", ", list.Take(8)) + (list.Count > 8 ? $", ... ({list.Count} in all)" : "");
-    }
-
-    private sealed class Inline<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -22,7 +22,7 @@ internal sealed class SyntheticDemo(DemoSettings settings, PromptOverride prompt
         ui.Line($"Models are cached in {store.Root}{(lab.HasCleanModel ? " (clean model found)" : " (the clean model is built on this first run)")}.");
 
         using var clean = ui.Phase(lab.HasCleanModel ? "Loading the clean CLIP" : "Pre-training the clean CLIP", report =>
-            lab.GetCleanModel(device, new Inline<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"step {p.Step}/{p.TotalSteps}, loss {p.Loss:F3}")), cancellationToken));
+            lab.GetCleanModel(device, new InlineProgress<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"step {p.Step}/{p.TotalSteps}, loss {p.Loss:F3}")), cancellationToken));
         using var test = lab.TestSet(settings.TestImages);
         using var validation = lab.ValidationSet(settings.ValidationImages);
         using var pool = lab.DefenderPool(settings.PoolImages);
@@ -35,13 +35,13 @@ internal sealed class SyntheticDemo(DemoSettings settings, PromptOverride prompt
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var planted = ui.Phase(lab.HasPlantedModel(attack) ? $"Loading the {attack} model" : $"Planting {attack}", report =>
-                lab.GetPlantedModel(attack, clean, device, new Inline<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"{p.Phase} {p.Step}/{p.TotalSteps}")), cancellationToken));
+                lab.GetPlantedModel(attack, clean, device, new InlineProgress<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"{p.Phase} {p.Step}/{p.TotalSteps}")), cancellationToken));
             BackdoorMetrics cleanMetrics;
             using (var classifier = ZeroShotImageClassifier.Create(clean, test.ClassNames, settings.Suite.Templates))
                 cleanMetrics = evaluator.Evaluate(classifier, test, planted.Trigger, lab.TargetClassIndex, device: device, cancellationToken: cancellationToken);
             var result = ui.Phase($"Defending {attack}", report =>
                 suite.Run(planted.Model, planted.Trigger.Name, planted.Trigger, lab.TargetClassIndex, pool, validation, test, pairs,
-                    new Inline<DefenceSuiteProgress>(p => report(p.Fraction, p.Phase)), cancellationToken));
+                    new InlineProgress<DefenceSuiteProgress>(p => report(p.Fraction, p.Phase)), cancellationToken));
             var none = result.Runs.First(r => r.Defence == DefenceKind.None).Metrics;
             bool passed = none.AttackSuccessRate >= settings.GateAsr && none.CleanAccuracy >= cleanMetrics.CleanAccuracy - settings.GateCaDrop;
             var gate = string.Create(CultureInfo.InvariantCulture,
@@ -60,10 +60,5 @@ internal sealed class SyntheticDemo(DemoSettings settings, PromptOverride prompt
         var report = ui.Phase("Writing the report", _ => DemoReportWriter.Write(outputDirectory, "RVPT on the synthetic world: ASR% (CA%)", outcomes, settingsLines));
         DemoSummary.Print(ui, report, outcomes, outputDirectory, clock.Elapsed);
         return 0;
-    }
-
-    private sealed class Inline<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

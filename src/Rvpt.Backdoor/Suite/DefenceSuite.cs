@@ -160,48 +160,30 @@ public sealed class DefenceSuite
         {
             var name = DisplayName(defence);
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
-            var trials = new List<(string Candidate, double Accuracy)>();
-            DeepPromptInjector? best = null;
-            double bestAccuracy = double.NegativeInfinity, bestRate = double.NaN;
-            try
+            var (best, bestRate, trials) = Select($"{name} seed {seed}", _o.PromptLearningRates, (lr, phase) =>
             {
-                foreach (var lr in _o.PromptLearningRates)
+                var prompts = DeepPromptInjector.For(model).WithOptions(_prompts with { Seed = seed }).Build();
+                try
                 {
-                    var phase = $"{name} seed {seed}, lr={Format(lr)}";
-                    Report(phase, 0);
-                    var prompts = DeepPromptInjector.For(model).WithOptions(_prompts with { Seed = seed }).Build();
-                    try
-                    {
-                        var trainer = FewShotTrainer.For(model, prompts)
-                            .WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
-                            .WithClasses(pool.ClassNames, _o.Templates)
-                            .WithOptions(_o.PromptTraining with { LearningRate = lr, Seed = seed, CheckpointDirectory = null })
-                            .WithLogger(suite._logger)
-                            .Build();
-                        trainer.Fit(shots, new InlineProgress<TrainingProgress>(p => Report(phase, p.Fraction)), ct);
-                        double accuracy = FewShotTrainer.Evaluate(prompts, validation, _o.Templates, _o.EvaluationBatchSize, ct);
-                        trials.Add(($"lr={Format(lr)}", accuracy));
-                        suite._logger.LogInformation("{Attack} {Defence} seed {Seed} lr {Lr}: validation accuracy {Accuracy:P2}", attack, name, seed, lr, accuracy);
-                        if (accuracy > bestAccuracy)
-                        {
-                            best?.Dispose();
-                            (best, bestAccuracy, bestRate) = (prompts, accuracy, lr);
-                        }
-                        else
-                        {
-                            prompts.Dispose();
-                        }
-                    }
-                    catch
-                    {
-                        prompts.Dispose();
-                        throw;
-                    }
-                    _done++;
+                    FewShotTrainer.For(model, prompts)
+                        .WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
+                        .WithClasses(pool.ClassNames, _o.Templates)
+                        .WithOptions(_o.PromptTraining with { LearningRate = lr, Seed = seed, CheckpointDirectory = null })
+                        .WithLogger(suite._logger)
+                        .Build()
+                        .Fit(shots, new InlineProgress<TrainingProgress>(p => Report(phase, p.Fraction)), ct);
+                    return (prompts, FewShotTrainer.Evaluate(prompts, validation, _o.Templates, _o.EvaluationBatchSize, ct));
                 }
-
+                catch
+                {
+                    prompts.Dispose();
+                    throw;
+                }
+            });
+            using (best)
+            {
                 Report($"{name} seed {seed}: test", 0);
-                using var classifier = ZeroShotImageClassifier.WithPrompts(best!, test.ClassNames, _o.Templates);
+                using var classifier = ZeroShotImageClassifier.WithPrompts(best, test.ClassNames, _o.Templates);
                 var metrics = Test(classifier);
                 _done++;
                 if (defence == DefenceKind.Rvpt)
@@ -209,12 +191,12 @@ public sealed class DefenceSuite
                     if (_o.PromptOutputDirectory is { } dir)
                     {
                         Directory.CreateDirectory(dir);
-                        best!.Save(Path.Combine(dir, $"{Slug(attack)}-rvpt-seed{seed}.safetensors"));
+                        best.Save(Path.Combine(dir, $"{Slug(attack)}-rvpt-seed{seed}.safetensors"));
                     }
                     if (_o.ResistivityImages > 0 && _after is null)
                     {
                         Report("perturbation resistivity (RVPT)", 0);
-                        _after = PerturbationResistivity.Measure(PerturbationResistivity.Prompted(best!), model.ImageProcessor, ResistivitySet(),
+                        _after = PerturbationResistivity.Measure(PerturbationResistivity.Prompted(best), model.ImageProcessor, ResistivitySet(),
                             Perturbations.Standard(trigger), seed: 0, batchSize: _o.EvaluationBatchSize, device: model.Device, dtype: model.DType, cancellationToken: ct);
                         _done++;
                     }
@@ -225,45 +207,34 @@ public sealed class DefenceSuite
                     ["epochs"] = _o.PromptTraining.Epochs.ToString(CultureInfo.InvariantCulture),
                     ["batch"] = _o.PromptTraining.BatchSize.ToString(CultureInfo.InvariantCulture),
                     ["shots"] = _o.Shots.ToString(CultureInfo.InvariantCulture),
-                    ["D"] = best!.UnpromptedDepth.ToString(CultureInfo.InvariantCulture),
+                    ["D"] = best.UnpromptedDepth.ToString(CultureInfo.InvariantCulture),
                     ["b"] = _prompts.Tokens.ToString(CultureInfo.InvariantCulture),
                     ["alpha"] = Format(alpha),
                 };
-                return new DefenceRun(attack, defence, seed, metrics, config, Trials(trials, bestRate), TimeSpan.Zero);
-            }
-            finally
-            {
-                best?.Dispose();
+                return new DefenceRun(attack, defence, seed, metrics, config, trials, TimeSpan.Zero);
             }
         }
 
         private DefenceRun RunProbe(int seed)
         {
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
-            var trials = new List<(string Candidate, double Accuracy)>();
-            LinearProbe? best = null;
-            double bestAccuracy = double.NegativeInfinity, bestRate = double.NaN;
-            try
+            var (best, bestRate, trials) = Select($"linear probe seed {seed}", _o.ProbeLearningRates, (lr, _) =>
             {
-                foreach (var lr in _o.ProbeLearningRates)
+                var probe = LinearProbe.Train(model, shots, _o.Probe with { LearningRate = lr, Seed = seed }, ct);
+                try
                 {
-                    Report($"linear probe seed {seed}, lr={Format(lr)}", 0);
-                    var probe = LinearProbe.Train(model, shots, _o.Probe with { LearningRate = lr, Seed = seed }, ct);
-                    double accuracy = _evaluator.Evaluate(probe, validation, null, target, device: model.Device, dtype: model.DType, cancellationToken: ct).CleanAccuracy;
-                    trials.Add(($"lr={Format(lr)}", accuracy));
-                    if (accuracy > bestAccuracy)
-                    {
-                        best?.Dispose();
-                        (best, bestAccuracy, bestRate) = (probe, accuracy, lr);
-                    }
-                    else
-                    {
-                        probe.Dispose();
-                    }
-                    _done++;
+                    return (probe, ValidationAccuracy(probe));
                 }
+                catch
+                {
+                    probe.Dispose();
+                    throw;
+                }
+            });
+            using (best)
+            {
                 Report($"linear probe seed {seed}: test", 0);
-                var metrics = Test(best!);
+                var metrics = Test(best);
                 _done++;
                 var config = new Dictionary<string, string>
                 {
@@ -272,54 +243,34 @@ public sealed class DefenceSuite
                     ["batch"] = _o.Probe.BatchSize.ToString(CultureInfo.InvariantCulture),
                     ["shots"] = _o.Shots.ToString(CultureInfo.InvariantCulture),
                 };
-                return new DefenceRun(attack, DefenceKind.LinearProbe, seed, metrics, config, Trials(trials, bestRate), TimeSpan.Zero);
-            }
-            finally
-            {
-                best?.Dispose();
+                return new DefenceRun(attack, DefenceKind.LinearProbe, seed, metrics, config, trials, TimeSpan.Zero);
             }
         }
 
         private DefenceRun RunCleanClip(int seed)
         {
-            var trials = new List<(string Candidate, double Accuracy)>();
-            ClipModel? best = null;
-            double bestAccuracy = double.NegativeInfinity, bestRate = double.NaN;
             var baseOptions = _o.CleanClip;
-            try
+            var (best, bestRate, trials) = Select($"CleanCLIP seed {seed}", _o.CleanClipLearningRates, (lr, phase) =>
             {
-                foreach (var lr in _o.CleanClipLearningRates)
+                var copy = model.Clone();
+                try
                 {
-                    var phase = $"CleanCLIP seed {seed}, lr={Format(lr)}";
-                    Report(phase, 0);
-                    var copy = model.Clone();
-                    try
-                    {
-                        var options = baseOptions with { FineTuning = baseOptions.FineTuning with { LearningRate = lr, Seed = seed } };
-                        CleanClip.Fit(copy, pairs!, options,
-                            new InlineProgress<FineTuningProgress>(p => Report(phase, (double)p.Step / p.TotalSteps)), ct, suite._logger);
-                        using var classifier = ZeroShotImageClassifier.Create(copy, validation.ClassNames, _o.Templates);
-                        double accuracy = _evaluator.Evaluate(classifier, validation, null, target, device: model.Device, dtype: model.DType, cancellationToken: ct).CleanAccuracy;
-                        trials.Add(($"lr={Format(lr)}", accuracy));
-                        if (accuracy > bestAccuracy)
-                        {
-                            best?.Dispose();
-                            (best, bestAccuracy, bestRate) = (copy, accuracy, lr);
-                        }
-                        else
-                        {
-                            copy.Dispose();
-                        }
-                    }
-                    catch
-                    {
-                        copy.Dispose();
-                        throw;
-                    }
-                    _done++;
+                    var options = baseOptions with { FineTuning = baseOptions.FineTuning with { LearningRate = lr, Seed = seed } };
+                    CleanClip.Fit(copy, pairs!, options,
+                        new InlineProgress<FineTuningProgress>(p => Report(phase, (double)p.Step / p.TotalSteps)), ct, suite._logger);
+                    using var classifier = ZeroShotImageClassifier.Create(copy, validation.ClassNames, _o.Templates);
+                    return (copy, ValidationAccuracy(classifier));
                 }
+                catch
+                {
+                    copy.Dispose();
+                    throw;
+                }
+            });
+            using (best)
+            {
                 Report($"CleanCLIP seed {seed}: test", 0);
-                using var bestClassifier = ZeroShotImageClassifier.Create(best!, test.ClassNames, _o.Templates);
+                using var bestClassifier = ZeroShotImageClassifier.Create(best, test.ClassNames, _o.Templates);
                 var metrics = Test(bestClassifier);
                 _done++;
                 var config = new Dictionary<string, string>
@@ -329,13 +280,52 @@ public sealed class DefenceSuite
                     ["batch"] = baseOptions.FineTuning.BatchSize.ToString(CultureInfo.InvariantCulture),
                     ["pairs"] = pairs!.Count.ToString(CultureInfo.InvariantCulture),
                 };
-                return new DefenceRun(attack, DefenceKind.CleanClip, seed, metrics, config, Trials(trials, bestRate), TimeSpan.Zero);
-            }
-            finally
-            {
-                best?.Dispose();
+                return new DefenceRun(attack, DefenceKind.CleanClip, seed, metrics, config, trials, TimeSpan.Zero);
             }
         }
+
+        /// <summary>
+        /// Trains one candidate per learning rate and keeps the one with the highest clean validation accuracy (ties go
+        /// to the earlier); the others are disposed as soon as they lose. <paramref name="train"/> gets the rate and the
+        /// phase text and returns the trained candidate with its validation accuracy (disposing it itself if it fails).
+        /// </summary>
+        private (T Best, double Rate, IReadOnlyList<SelectionTrial> Trials) Select<T>(string what, IReadOnlyList<double> rates,
+            Func<double, string, (T Candidate, double Accuracy)> train) where T : class, IDisposable
+        {
+            var trials = new List<(string Candidate, double Accuracy)>();
+            T? best = null;
+            double bestAccuracy = double.NegativeInfinity, bestRate = double.NaN;
+            try
+            {
+                foreach (var lr in rates)
+                {
+                    var phase = $"{what}, lr={Format(lr)}";
+                    Report(phase, 0);
+                    var (candidate, accuracy) = train(lr, phase);
+                    trials.Add(($"lr={Format(lr)}", accuracy));
+                    suite._logger.LogInformation("{Attack} {What} lr {Lr}: validation accuracy {Accuracy:P2}", attack, what, lr, accuracy);
+                    if (accuracy > bestAccuracy)
+                    {
+                        best?.Dispose();
+                        (best, bestAccuracy, bestRate) = (candidate, accuracy, lr);
+                    }
+                    else
+                    {
+                        candidate.Dispose();
+                    }
+                    _done++;
+                }
+                return (best!, bestRate, Trials(trials, bestRate));
+            }
+            catch
+            {
+                best?.Dispose();
+                throw;
+            }
+        }
+
+        private double ValidationAccuracy(IImageClassifier classifier) =>
+            _evaluator.Evaluate(classifier, validation, null, target, device: model.Device, dtype: model.DType, cancellationToken: ct).CleanAccuracy;
 
         private BackdoorMetrics Test(IImageClassifier classifier) =>
             _evaluator.Evaluate(classifier, test, trigger, target, seed: 0, device: model.Device, dtype: model.DType, cancellationToken: ct);
@@ -353,10 +343,4 @@ public sealed class DefenceSuite
     private static string Format(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
 
     private static string Slug(string text) => new(text.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '-').ToArray());
-
-    /// <summary>Reports synchronously on the caller's thread.</summary>
-    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

@@ -73,7 +73,7 @@ public sealed class SyntheticBackdoorLab
             {
                 var phase = "pre-training clean CLIP";
                 new SyntheticClipPretrainer(World, Options.Pretraining, _logger).Train(model,
-                    progress is null ? null : new SyncProgress<FineTuningProgress>(p => progress.Report(new SyntheticLabProgress(phase, p.Step, p.TotalSteps, p.Loss))),
+                    progress is null ? null : new InlineProgress<FineTuningProgress>(p => progress.Report(new SyntheticLabProgress(phase, p.Step, p.TotalSteps, p.Loss))),
                     cancellationToken);
                 return model;
             }
@@ -113,7 +113,7 @@ public sealed class SyntheticBackdoorLab
                 var labels = Enumerable.Range(0, p.Pairs)
                     .Select(i => poisonedSet.Contains(i) ? TargetClassIndex : World.Describe(attackerSeed, i).ClassIndex).ToArray();
                 new SyntheticClipPretrainer(World, p.Training with { Seed = p.Seed }, _logger).Train(copy, poisoned, labels,
-                    progress is null ? null : new SyncProgress<FineTuningProgress>(f => progress.Report(new SyntheticLabProgress(phase, f.Step, f.TotalSteps, f.Loss))),
+                    progress is null ? null : new InlineProgress<FineTuningProgress>(f => progress.Report(new SyntheticLabProgress(phase, f.Step, f.TotalSteps, f.Loss))),
                     cancellationToken);
                 return copy;
             }
@@ -183,7 +183,7 @@ public sealed class SyntheticBackdoorLab
     {
         using var images = World.ToLabeledDataset(SyntheticWorld.SplitSeed(3, SyntheticSplit.Train), Options.BadClipImages);
         return BadClipPatch.Optimize(clean, images, TargetClassIndex, Options.BadClip,
-            progress is null ? null : new SyncProgress<BadClipProgress>(b => progress.Report(new SyntheticLabProgress("optimising the BadCLIP patch", b.Step, b.TotalSteps, b.Objective))),
+            progress is null ? null : new InlineProgress<BadClipProgress>(b => progress.Report(new SyntheticLabProgress("optimising the BadCLIP patch", b.Step, b.TotalSteps, b.Objective))),
             cancellationToken);
     }
 
@@ -193,11 +193,5 @@ public sealed class SyntheticBackdoorLab
         public ITrigger Value { get; } = value;
 
         public void Dispose() => (Value as IDisposable)?.Dispose();
-    }
-
-    /// <summary>Reports synchronously on the caller's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

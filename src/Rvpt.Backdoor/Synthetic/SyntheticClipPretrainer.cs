@@ -49,7 +49,7 @@ public sealed class SyntheticClipPretrainer
 
         // The whole training set is rendered once and kept as normalised pixels on the model's device: the world is
         // small (24K x 3 x 32 x 32 floats = 295 MB) and rendering every epoch would cost more than the steps.
-        using var pixels = RenderNormalized(clip, seed, o.Pairs, cancellationToken);
+        using var pixels = Normalized(clip, o.Pairs, (start, n) => _world.RenderBatch(seed, start, n), cancellationToken);
         return Fit(clip, pixels, samples.Select(s => s.Caption).ToList(), samples.Select(s => s.ClassIndex).ToList(), progress, cancellationToken);
     }
 
@@ -74,7 +74,9 @@ public sealed class SyntheticClipPretrainer
             throw new ArgumentException($"Label {labels[bad]} of pair {bad} is not a class index of the world (0..{_world.ClassNames.Count - 1}).", nameof(labels));
         if (Options.BatchSize > pairs.Count)
             throw new ArgumentException($"BatchSize {Options.BatchSize} exceeds the {pairs.Count} pairs.", nameof(pairs));
-        using var pixels = LoadNormalized(clip, pairs, cancellationToken);
+        var transform = new ClipEvalTransform(clip.ImageProcessor);
+        using var pixels = Normalized(clip, pairs.Count,
+            (start, n) => UnitImageBatch.Load(pairs.LoadUnitImage, UnitImageBatch.Range(start, n), transform, cancellationToken), cancellationToken);
         var captions = Enumerable.Range(0, pairs.Count).Select(pairs.GetCaption).ToList();
         return Fit(clip, pixels, captions, labels, progress, cancellationToken);
     }
@@ -147,29 +149,6 @@ public sealed class SyntheticClipPretrainer
         return epochLoss;
     }
 
-    private static Tensor LoadNormalized(ClipModel clip, IImageCaptionSource pairs, CancellationToken cancellationToken)
-    {
-        const int chunk = 512;
-        var parts = new List<Tensor>();
-        var transform = new ClipEvalTransform(clip.ImageProcessor);
-        try
-        {
-            for (int start = 0; start < pairs.Count; start += chunk)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                int n = Math.Min(chunk, pairs.Count - start);
-                var unit = stack(Enumerable.Range(start, n).Select(i => transform.ApplyUnit(pairs.LoadUnitImage(i))).ToArray());
-                parts.Add(clip.ImageProcessor.Normalize(unit).to(clip.DType, clip.Device).MoveToOuterDisposeScope());
-            }
-            return cat(parts, 0);
-        }
-        finally
-        {
-            foreach (var p in parts) p.Dispose();
-        }
-    }
-
     /// <summary>The learning rate at (0-based) <paramref name="step"/> of <paramref name="totalSteps"/>: linear warm-up, then cosine to 0.</summary>
     public double LearningRateAt(int step, int totalSteps)
     {
@@ -201,7 +180,12 @@ public sealed class SyntheticClipPretrainer
         return loss.MoveToOuterDisposeScope();
     }
 
-    private Tensor RenderNormalized(ClipModel clip, long seed, int count, CancellationToken cancellationToken)
+    /// <summary>
+    /// Normalised pixels of <paramref name="count"/> images on the model's device and dtype, built in chunks from
+    /// <paramref name="loadUnit"/> (start, count) -> <c>[n, 3, S, S]</c> in [0, 1], so at most one chunk of unit
+    /// images exists at a time.
+    /// </summary>
+    private static Tensor Normalized(ClipModel clip, int count, Func<int, int, Tensor> loadUnit, CancellationToken cancellationToken)
     {
         const int chunk = 2048;
         var parts = new List<Tensor>();
@@ -210,8 +194,9 @@ public sealed class SyntheticClipPretrainer
             for (int start = 0; start < count; start += chunk)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                using var unit = _world.RenderBatch(seed, start, Math.Min(chunk, count - start));
-                parts.Add(clip.ImageProcessor.Normalize(unit).to(clip.DType, clip.Device));
+                using var scope = NewDisposeScope();
+                var unit = loadUnit(start, Math.Min(chunk, count - start));
+                parts.Add(clip.ImageProcessor.Normalize(unit).to(clip.DType, clip.Device).MoveToOuterDisposeScope());
             }
             return cat(parts, 0);
         }
