@@ -3,16 +3,23 @@
 # PyTorch eager (benchmarks/reference/rvpt_step.py) at the same batch and thread count, run one after the other;
 # plus the plain ViT-B/32 forward, each framework's measured matmul peak, the FLOP fraction of that peak, and the
 # data-loading share of a step. Prints a Markdown table (docs/performance.md explains it) and keeps the raw JSON.
+# --repeat K runs every forward/step pair K times, alternating the frameworks, and reports the median of the K
+# per-run medians with their range (this VM's run-to-run spread is often 10%). --layernorm picks the reference's
+# LayerNorm: openai (default; float32 as OpenAI's CLIP defines it, PyTorch 1.13's faster bfloat16 variant here) or
+# plain (nn.LayerNorm in the compute dtype, the arithmetic Rvpt's bfloat16 LayerNorm does).
 #
 #   benchmarks/compare.sh [--batch 32] [--threads 2] [--steps 5] [--warmup 1] [--dtypes "float32 bfloat16"]
-#                         [--bf16 copy|autocast] [--out DIR] [--skip-loader]
+#                         [--repeat 1] [--layernorm openai|plain] [--bf16 copy|autocast] [--out DIR] [--skip-loader]
 #
 # Needs: the .NET SDK; Debian's python3-torch and libopenblas0-pthread (apt-get install -y python3-torch
-# libopenblas0-pthread), run with /usr/bin/python3 (override with PYTHON=...). On a shared machine prefix the command
-# with OMP_WAIT_POLICY=PASSIVE (both frameworks use libgomp and obey it).
+# libopenblas0-pthread), run with /usr/bin/python3 (override with PYTHON=...).
+# Both frameworks run with OMP_WAIT_POLICY=PASSIVE unless the variable is already set: Debian's PyTorch runs float32
+# GEMMs on OpenBLAS's own threads while its OpenMP workers, under libgomp's default active wait, spin on the same
+# cores (its float32 step took 7.8 s instead of 6.4 s at 2 threads on 2 cores). The reference sizes OpenBLAS's pool
+# to --threads.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-batch=32 threads=2 steps=5 warmup=1 dtypes="float32 bfloat16" bf16=copy out="" loader=1
+batch=32 threads=2 steps=5 warmup=1 dtypes="float32 bfloat16" bf16=copy out="" loader=1 repeat=1 layernorm=openai
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --batch) batch="$2"; shift 2 ;;
@@ -21,13 +28,16 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --dtypes) dtypes="$2"; shift 2 ;;
     --bf16) bf16="$2"; shift 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
+    --layernorm) layernorm="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --skip-loader) loader=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 py="${PYTHON:-/usr/bin/python3}"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 "$py" -c "import torch" 2>/dev/null || { echo "PyTorch not importable by $py: apt-get install -y python3-torch libopenblas0-pthread" >&2; exit 1; }
 out="${out:-$root/artifacts/compare/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$out"
@@ -51,10 +61,13 @@ run() { # name, command...
 for dtype in $dtypes; do
   run "ts-matmul-$dtype" dotnet "$dll" matmul --dtype "$dtype" --threads "$threads" --reps 5
   run "py-matmul-$dtype" "$py" "$ref" --what matmul --dtype "$dtype" --threads "$threads" --steps 5
-  run "ts-forward-$dtype" dotnet "$dll" step --what forward --dtype "$dtype" --batch "$batch" "${common[@]}"
-  run "py-forward-$dtype" "$py" "$ref" --what forward --dtype "$dtype" --batch "$batch" "${common[@]}"
-  run "ts-step-$dtype" dotnet "$dll" step --what step --dtype "$dtype" --batch "$batch" "${common[@]}"
-  run "py-step-$dtype" "$py" "$ref" --what step --dtype "$dtype" --bf16 "$bf16" --batch "$batch" "${common[@]}"
+  for what in forward step; do
+    for ((r = 1; r <= repeat; r++)); do
+      run "ts-$what-$dtype.r$r" dotnet "$dll" step --what "$what" --dtype "$dtype" --batch "$batch" "${common[@]}"
+      run "py-$what-$dtype.r$r" "$py" "$ref" --what "$what" --dtype "$dtype" --bf16 "$bf16" --layernorm "$layernorm" \
+        --batch "$batch" "${common[@]}"
+    done
+  done
 done
 if [[ $loader == 1 ]]; then
   run "ts-loader-float32" dotnet "$dll" loader --dtype float32 --batch "$batch" --threads "$threads" --steps 3
@@ -64,21 +77,30 @@ echo "load after: $(cat /proc/loadavg)" >>"$out/machine.txt"
 "$py" - "$out" "$dtypes" <<'PY'
 import json, os, sys
 out, dtypes = sys.argv[1], sys.argv[2].split()
+import glob, statistics
 def load(name):
     path = os.path.join(out, name + ".json")
     return json.load(open(path)) if os.path.exists(path) else None
+def load_runs(name):
+    """The repeated runs of one measurement, summarised: medians of the per-run values, range of the step times."""
+    runs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(out, name + ".r*.json")))]
+    if not runs: return None
+    s = {k: statistics.median(r[k] for r in runs) for k in ("median_s", "images_per_s", "gflop_per_s", "peak_rss_mib")}
+    s.update(gflop=runs[0]["gflop"], runs=len(runs), lo=min(r["median_s"] for r in runs), hi=max(r["median_s"] for r in runs))
+    return s
 print(open(os.path.join(out, "machine.txt")).read().strip())
 print()
-print("| dtype | work | Rvpt/TorchSharp s | PyTorch eager s | ratio TS/PT | TS images/s | PT images/s | TS peak RSS MiB | PT peak RSS MiB | GFLOP | TS % of TS matmul peak | PT % of PT matmul peak |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| dtype | work | runs | Rvpt/TorchSharp s | PyTorch eager s | ratio TS/PT | TS range s | PT range s | TS images/s | PT images/s | TS peak RSS MiB | PT peak RSS MiB | GFLOP | TS % of TS matmul peak | PT % of PT matmul peak |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for d in dtypes:
     tm, pm = load(f"ts-matmul-{d}"), load(f"py-matmul-{d}")
     for what in ("forward", "step"):
-        t, p = load(f"ts-{what}-{d}"), load(f"py-{what}-{d}")
+        t, p = load_runs(f"ts-{what}-{d}"), load_runs(f"py-{what}-{d}")
         if not t or not p: continue
         tf = 100 * t["gflop_per_s"] / tm["gflop_per_s_best"] if tm else float("nan")
         pf = 100 * p["gflop_per_s"] / pm["gflop_per_s_best"] if pm else float("nan")
-        print(f"| {d} | {what} | {t['median_s']:.3f} | {p['median_s']:.3f} | {t['median_s'] / p['median_s']:.2f} | "
+        print(f"| {d} | {what} | {t['runs']} | {t['median_s']:.3f} | {p['median_s']:.3f} | {t['median_s'] / p['median_s']:.2f} | "
+              f"{t['lo']:.3f}-{t['hi']:.3f} | {p['lo']:.3f}-{p['hi']:.3f} | "
               f"{t['images_per_s']:.2f} | {p['images_per_s']:.2f} | {t['peak_rss_mib']:.0f} | {p['peak_rss_mib']:.0f} | "
               f"{t['gflop']:.0f} | {tf:.0f}% | {pf:.0f}% |")
 print()
@@ -88,7 +110,7 @@ for d in dtypes:
         print(f"matmul 2048^3 {d}: TorchSharp {tm['gflop_per_s_best']:.0f} GFLOP/s, PyTorch {pm['gflop_per_s_best']:.0f} GFLOP/s (best of 5)")
 if "float32" in dtypes and "bfloat16" in dtypes:
     for fw in ("ts", "py"):
-        a, b = load(f"{fw}-step-float32"), load(f"{fw}-step-bfloat16")
+        a, b = load_runs(f"{fw}-step-float32"), load_runs(f"{fw}-step-bfloat16")
         if a and b:
             print(f"{'TorchSharp' if fw == 'ts' else 'PyTorch'} step speed-up bfloat16 over float32: {a['median_s'] / b['median_s']:.2f}x")
 l = load("ts-loader-float32")

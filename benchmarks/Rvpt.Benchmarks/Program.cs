@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "matmul" => MatmulCommand.Run(args[1..]),
     "loader" => LoaderCommand.Run(args[1..]),
     "memory" => MemoryCommand.Run(args[1..]),
+    "kernels" => KernelsCommand.Run(args[1..]),
     _ => RunBenchmarks(args),
 };
 

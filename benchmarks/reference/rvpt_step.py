@@ -18,13 +18,25 @@ Needs Debian's python3-torch (1.13) with libopenblas0-pthread, run with /usr/bin
 import argparse
 import copy
 import json
+import os
 import resource
 import statistics
+import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def _pin_openblas_threads():
+    """Debian's PyTorch runs float32 GEMMs on OpenBLAS's own thread pool, which torch.set_num_threads does not size:
+    without this, --threads 1 still multiplies on every core. It must be set before torch (and OpenBLAS) loads."""
+    argv = sys.argv[1:]
+    threads = argv[argv.index("--threads") + 1] if "--threads" in argv[:-1] else "2"
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", threads)
+
+
+_pin_openblas_threads()
+import torch  # noqa: E402  (after the OpenBLAS setting)
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 WIDTH, LAYERS, HEADS, PATCH, IMAGE, EMBED = 768, 12, 12, 32, 224, 512
 TOKENS = (IMAGE // PATCH) ** 2 + 1
@@ -169,7 +181,9 @@ def main():
     torch.set_num_threads(args.threads)
     dtype = torch.bfloat16 if args.dtype == "bfloat16" else torch.float32
     framework = f"PyTorch {torch.__version__} eager"
-    out = {"framework": framework, "what": args.what, "dtype": args.dtype, "threads": args.threads}
+    out = {"framework": framework, "what": args.what, "dtype": args.dtype, "threads": args.threads,
+           "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "layernorm": args.layernorm,
+           "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset")}
     times = []
     if args.what == "matmul":
         g = torch.Generator().manual_seed(1)
