@@ -50,7 +50,8 @@ common=(--threads "$threads" --steps "$steps" --warmup "$warmup")
 {
   echo "date: $(date -u +%FT%TZ)"; echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "bf16 flags: $(grep -o -w -E 'avx512_bf16|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ')"
-  echo "load before: $(cat /proc/loadavg)"; echo "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset} MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-unset}"
+  echo "load before: $(cat /proc/loadavg)"; echo "repeat: $repeat; reference LayerNorm: $layernorm; bf16 mode: $bf16"
+  echo "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset} MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-unset}"
 } >"$out/machine.txt"
 
 run() { # name, command...

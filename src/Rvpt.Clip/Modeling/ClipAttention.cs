@@ -11,10 +11,10 @@ namespace Rvpt.Clip;
 /// <remarks>
 /// The heads are combined with libtorch's fused <c>scaled_dot_product_attention</c>, except for bfloat16 on the CPU,
 /// where the explicit product <c>softmax(q k^T / sqrt(d)) v</c> (what PyTorch's <c>nn.MultiheadAttention</c> computed
-/// before fused attention) is faster: libtorch 2.10's CPU flash-attention kernel took 1.5-2x as long for forward +
-/// backward in bfloat16 at every size measured (ViT-B/32 batch 32 with 50 prompts: 91 ms vs 47 ms per block), and
-/// never less for the forward; the two agree to bfloat16 rounding (docs/performance.md). The explicit form keeps the
-/// <c>[N, heads, T, T]</c> weights for the backward, as PyTorch 1.x did.
+/// before fused attention) is faster: libtorch 2.10's CPU flash-attention kernel took about 4x as long for forward +
+/// backward in bfloat16 (ViT-B/32's prompted blocks at batch 32: 77 ms against 20 ms for the heads) and was never
+/// faster for the forward; the two agree to bfloat16 rounding (<c>Rvpt.Benchmarks kernels</c>, docs/performance.md).
+/// The explicit form keeps the <c>[N, heads, T, T]</c> weights for the backward, as PyTorch 1.x did.
 /// </remarks>
 public sealed class ClipAttention : nn.Module<Tensor, Tensor>
 {
