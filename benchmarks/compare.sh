@@ -10,6 +10,9 @@
 #
 #   benchmarks/compare.sh [--batch 32] [--threads 2] [--steps 5] [--warmup 1] [--dtypes "float32 bfloat16"]
 #                         [--repeat 1] [--layernorm openai|plain] [--bf16 copy|autocast] [--out DIR] [--skip-loader]
+#                         [--mkl-shim]
+# --mkl-shim builds benchmarks/mkl-on-amd/intel_cpu_true.c (needs a C compiler, ${CC:-cc}) and preloads it into the
+# Rvpt runs, so that libtorch's MKL uses its AVX-512 kernels on AMD CPUs (opt-in; see that file).
 #
 # Needs: the .NET SDK; Debian's python3-torch and libopenblas0-pthread (apt-get install -y python3-torch
 # libopenblas0-pthread), run with /usr/bin/python3 (override with PYTHON=...).
@@ -19,7 +22,7 @@
 # to --threads.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-batch=32 threads=2 steps=5 warmup=1 dtypes="float32 bfloat16" bf16=copy out="" loader=1 repeat=1 layernorm=openai
+batch=32 threads=2 steps=5 warmup=1 dtypes="float32 bfloat16" bf16=copy out="" loader=1 repeat=1 layernorm=openai shim=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --batch) batch="$2"; shift 2 ;;
@@ -30,9 +33,10 @@ while [[ $# -gt 0 ]]; do
     --bf16) bf16="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
     --layernorm) layernorm="$2"; shift 2 ;;
+    --mkl-shim) shim=1; shift ;;
     --out) out="$2"; shift 2 ;;
     --skip-loader) loader=0; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -44,13 +48,18 @@ mkdir -p "$out"
 
 dotnet build "$root/benchmarks/Rvpt.Benchmarks" -c Release -v q -nologo >"$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
 dll="$root/benchmarks/Rvpt.Benchmarks/bin/Release/net10.0/Rvpt.Benchmarks.dll"
+ts_env=()
+if [[ $shim == 1 ]]; then
+  "${CC:-cc}" -shared -fPIC -O2 -o "$out/libintel_cpu_true.so" "$root/benchmarks/mkl-on-amd/intel_cpu_true.c"
+  ts_env=(env "LD_PRELOAD=$out/libintel_cpu_true.so")
+fi
 ref="$root/benchmarks/reference/rvpt_step.py"
 common=(--threads "$threads" --steps "$steps" --warmup "$warmup")
 
 {
   echo "date: $(date -u +%FT%TZ)"; echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "bf16 flags: $(grep -o -w -E 'avx512_bf16|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ')"
-  echo "load before: $(cat /proc/loadavg)"; echo "repeat: $repeat; reference LayerNorm: $layernorm; bf16 mode: $bf16"
+  echo "load before: $(cat /proc/loadavg)"; echo "repeat: $repeat; reference LayerNorm: $layernorm; bf16 mode: $bf16; MKL shim for Rvpt: $shim"
   echo "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset} MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-unset}"
 } >"$out/machine.txt"
 
@@ -60,18 +69,18 @@ run() { # name, command...
   "$@" >"$out/$name.json"
 }
 for dtype in $dtypes; do
-  run "ts-matmul-$dtype" dotnet "$dll" matmul --dtype "$dtype" --threads "$threads" --reps 5
+  run "ts-matmul-$dtype" "${ts_env[@]}" dotnet "$dll" matmul --dtype "$dtype" --threads "$threads" --reps 5
   run "py-matmul-$dtype" "$py" "$ref" --what matmul --dtype "$dtype" --threads "$threads" --steps 5
   for what in forward step; do
     for ((r = 1; r <= repeat; r++)); do
-      run "ts-$what-$dtype.r$r" dotnet "$dll" step --what "$what" --dtype "$dtype" --batch "$batch" "${common[@]}"
+      run "ts-$what-$dtype.r$r" "${ts_env[@]}" dotnet "$dll" step --what "$what" --dtype "$dtype" --batch "$batch" "${common[@]}"
       run "py-$what-$dtype.r$r" "$py" "$ref" --what "$what" --dtype "$dtype" --bf16 "$bf16" --layernorm "$layernorm" \
         --batch "$batch" "${common[@]}"
     done
   done
 done
 if [[ $loader == 1 ]]; then
-  run "ts-loader-float32" dotnet "$dll" loader --dtype float32 --batch "$batch" --threads "$threads" --steps 3
+  run "ts-loader-float32" "${ts_env[@]}" dotnet "$dll" loader --dtype float32 --batch "$batch" --threads "$threads" --steps 3
 fi
 echo "load after: $(cat /proc/loadavg)" >>"$out/machine.txt"
 
