@@ -11,56 +11,36 @@ namespace Rvpt.Benchmarks;
 /// benchmarks use the library's mixed precision (float32 model, bfloat16 compute copy, float32 prompts and loss).
 /// </summary>
 [Config(typeof(BenchmarkConfig))]
-public class VisionTowerBenchmarks
+public class VisionTowerBenchmarks : LibTorchBenchmark
 {
-    private readonly NativeStats _stats = new();
     private ClipModel? _plain;
     private RvptStepHarness? _harness;
     private Tensor? _images;
     private Tensor? _labels;
-    private Device _device = CPU;
 
     /// <summary>Images per operation.</summary>
     [ParamsSource(typeof(BenchParameters), nameof(BenchParameters.Batches))]
     public int Batch { get; set; }
 
-    /// <summary>Compute dtype.</summary>
-    [ParamsSource(typeof(BenchParameters), nameof(BenchParameters.DTypes))]
-    public ScalarType DType { get; set; }
-
-    /// <summary>Device (cuda only where available).</summary>
-    [ParamsSource(typeof(BenchParameters), nameof(BenchParameters.Devices))]
-    public string Device { get; set; } = "cpu";
-
-    /// <summary>libtorch threads.</summary>
-    [ParamsSource(typeof(BenchParameters), nameof(BenchParameters.Threads))]
-    public int Threads { get; set; }
-
     [GlobalSetup(Target = nameof(Forward))]
     public void SetupForward()
     {
-        Common();
-        _plain = ClipModel.Create(ClipConfig.ViTB32, seed: 0, device: _device, dtype: DType);
+        ApplyThreadsAndDevice();
+        _plain = ClipModel.Create(ClipConfig.ViTB32, seed: 0, device: TorchDevice, dtype: DType);
         using var g = new Generator(7, CPU);
-        _images = randn(new long[] { Batch, 3, 224, 224 }, generator: g).to(DType, _device).DetachFromDisposeScope();
+        _images = randn(new long[] { Batch, 3, 224, 224 }, generator: g).to(DType, TorchDevice).DetachFromDisposeScope();
         Forward(); // the first call pays libtorch's one-time initialisation
-        _stats.AfterSetup();
+        Stats.AfterSetup();
     }
 
     [GlobalSetup(Targets = new[] { nameof(PromptedForwardBackward), nameof(RvptStep) })]
     public void SetupStep()
     {
-        Common();
-        _harness = new RvptStepHarness(_device, DType);
+        ApplyThreadsAndDevice();
+        _harness = new RvptStepHarness(TorchDevice, DType);
         (_images, _labels) = _harness.RandomBatch(Batch);
         _harness.Step(_images, _labels); // gradient and momentum buffer exist from here on
-        _stats.AfterSetup();
-    }
-
-    private void Common()
-    {
-        torch.set_num_threads(Threads);
-        _device = BenchParameters.ToDevice(Device);
+        Stats.AfterSetup();
     }
 
     /// <summary>Plain (unprompted) image features, no gradient.</summary>
@@ -70,7 +50,7 @@ public class VisionTowerBenchmarks
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         _plain!.EncodeImage(_images!);
-        BenchParameters.Synchronize(_device);
+        BenchParameters.Synchronize(TorchDevice);
     }
 
     /// <summary>Shared trunk + prompted branch + CE, backward into the prompts.</summary>
@@ -84,7 +64,7 @@ public class VisionTowerBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _stats.BeforeCleanup();
+        Stats.BeforeCleanup();
         _images?.Dispose();
         _labels?.Dispose();
         _plain?.Dispose();

@@ -13,50 +13,32 @@ namespace Rvpt.Benchmarks;
 /// </summary>
 [Config(typeof(BenchmarkConfig))]
 [BenchmarkCategory(BenchmarkConfig.NeedsVocabulary)]
-public class ZeroShotBenchmarks
+public class ZeroShotBenchmarks : LibTorchBenchmark
 {
-    private readonly NativeStats _stats = new();
     private ClipModel? _clip;
     private DeepPromptInjector? _prompts;
     private ZeroShotClassifier? _plain;
     private ZeroShotClassifier? _prompted;
     private Tensor? _images;
-    private Device _device = CPU;
 
     /// <summary>Images per operation.</summary>
     [ParamsSource(typeof(BenchParameters), nameof(BenchParameters.Batches))]
     public int Batch { get; set; }
 
-    /// <summary>Model dtype.</summary>
-    [ParamsSource(typeof(BenchParameters), nameof(BenchParameters.DTypes))]
-    public ScalarType DType { get; set; }
-
-    /// <summary>Device (cuda only where available).</summary>
-    [ParamsSource(typeof(BenchParameters), nameof(BenchParameters.Devices))]
-    public string Device { get; set; } = "cpu";
-
-    /// <summary>libtorch threads.</summary>
-    [ParamsSource(typeof(BenchParameters), nameof(BenchParameters.Threads))]
-    public int Threads { get; set; }
-
     [GlobalSetup]
     public void Setup()
     {
-        torch.set_num_threads(Threads);
-        _device = BenchParameters.ToDevice(Device);
-        _clip = new ClipModelBuilder().WithConfig(ClipConfig.ViTB32).WithRandomWeights(0).OnDevice(_device).WithDType(DType)
-            .WithTokenizerDirectory(BenchmarkFixtures.VocabularyDirectory()
-                ?? throw new InvalidOperationException($"vocab.json/merges.txt not found in {BenchmarkFixtures.Searched()}"))
-            .Build();
+        ApplyThreadsAndDevice();
+        _clip = CreateViTB32WithVocabulary();
         _prompts = DeepPromptInjector.For(_clip).FromBlock(3).Tokens(50).Build();
         var classes = ClassNameList.Create(100);
         _plain = ZeroShotClassifier.Create(_clip, classes);
         _prompted = ZeroShotClassifier.Create(_clip, classes, imageEncoder: _prompts.EncodeImage);
         using var g = new Generator(7, CPU);
-        _images = randn(new long[] { Batch, 3, 224, 224 }, generator: g).to(DType, _device).DetachFromDisposeScope();
+        _images = randn(new long[] { Batch, 3, 224, 224 }, generator: g).to(DType, TorchDevice).DetachFromDisposeScope();
         Plain();
         Prompted();
-        _stats.AfterSetup();
+        Stats.AfterSetup();
     }
 
     /// <summary>Top-1 class of each image with the original encoder.</summary>
@@ -72,14 +54,14 @@ public class ZeroShotBenchmarks
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var predicted = classifier.PredictIndices(_images!);
-        BenchParameters.Synchronize(_device);
+        BenchParameters.Synchronize(TorchDevice);
         return predicted.shape[0];
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _stats.BeforeCleanup();
+        Stats.BeforeCleanup();
         _images?.Dispose();
         _plain?.Dispose();
         _prompted?.Dispose();

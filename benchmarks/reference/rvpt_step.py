@@ -21,16 +21,18 @@ import json
 import os
 import resource
 import statistics
-import sys
 import time
+
+
+DEFAULT_THREADS = 2
 
 
 def _pin_openblas_threads():
     """Debian's PyTorch runs float32 GEMMs on OpenBLAS's own thread pool, which torch.set_num_threads does not size:
     without this, --threads 1 still multiplies on every core. It must be set before torch (and OpenBLAS) loads."""
-    argv = sys.argv[1:]
-    threads = argv[argv.index("--threads") + 1] if "--threads" in argv[:-1] else "2"
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", threads)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(pre.parse_known_args()[0].threads))
 
 
 _pin_openblas_threads()
@@ -167,7 +169,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--what", choices=["step", "forward", "matmul"], default="step")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     ap.add_argument("--bf16", choices=["copy", "autocast"], default="copy")
     ap.add_argument("--layernorm", choices=["plain", "openai"], default="plain",

@@ -42,13 +42,8 @@ public static class KernelsCommand
 
         Tensor Heads4(Tensor qkv) => qkv.view(batch, tokens, 3, Heads, Width / Heads).permute(2, 0, 3, 1, 4);
         Tensor Fused(Tensor qkv) { var h = Heads4(qkv); return nn.functional.scaled_dot_product_attention(h[0], h[1], h[2]); }
-        Tensor Explicit(Tensor qkv)
-        {
-            var h = Heads4(qkv);
-            return (h[0] * (1.0 / Math.Sqrt(Width / Heads))).matmul(h[1].transpose(-2, -1)).softmax(-1).matmul(h[2]);
-        }
-        Tensor RoundTrip(Tensor input) => nn.functional.layer_norm(input.to_type(ScalarType.Float32), new long[] { Width },
-            null, null, 1e-5).to_type(input.dtype);
+        Tensor Explicit(Tensor qkv) { var h = Heads4(qkv); return ClipAttention.ExplicitAttention(h[0], h[1], h[2], causal: false); }
+        Tensor RoundTrip(Tensor input) => ClipLayerNorm.ThroughFloat32(input, new long[] { Width }, null, null, 1e-5);
         Tensor Native(Tensor input) => nn.functional.layer_norm(input, new long[] { Width }, null, null, 1e-5);
 
         var results = new List<(string Name, double Forward, double ForwardBackward)>

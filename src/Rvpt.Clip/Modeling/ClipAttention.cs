@@ -62,7 +62,7 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor>
         input.dtype == ScalarType.BFloat16 && input.device_type == DeviceType.CPU;
 
     /// <summary><c>softmax(q k^T / sqrt(d) [+ causal mask]) v</c> over <c>[N, H, T, d]</c>.</summary>
-    private static Tensor ExplicitAttention(Tensor q, Tensor k, Tensor v, bool causal)
+    internal static Tensor ExplicitAttention(Tensor q, Tensor k, Tensor v, bool causal)
     {
         var scores = (q * (1.0 / Math.Sqrt(q.shape[^1]))).matmul(k.transpose(-2, -1));
         if (causal)

@@ -40,9 +40,15 @@ public sealed class ClipLayerNorm : nn.Module<Tensor, Tensor>
     {
         if (input.dtype is ScalarType.Float32 or ScalarType.Float64 or ScalarType.BFloat16)
             return nn.functional.layer_norm(input, _shape, weight, bias, _eps);
+        return ThroughFloat32(input, _shape, weight, bias, _eps);
+    }
+
+    /// <summary>OpenAI's definition: LayerNorm of <paramref name="input"/> cast to float32, cast back to its dtype.</summary>
+    internal static Tensor ThroughFloat32(Tensor input, long[] shape, Tensor? weight, Tensor? bias, double eps)
+    {
         using var scope = NewDisposeScope();
-        var y = nn.functional.layer_norm(input.to_type(ScalarType.Float32), _shape,
-            weight.to_type(ScalarType.Float32), bias.to_type(ScalarType.Float32), _eps);
+        var y = nn.functional.layer_norm(input.to_type(ScalarType.Float32), shape,
+            weight?.to_type(ScalarType.Float32), bias?.to_type(ScalarType.Float32), eps);
         return y.to_type(input.dtype).MoveToOuterDisposeScope();
     }
 }

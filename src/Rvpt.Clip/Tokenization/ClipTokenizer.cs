@@ -145,13 +145,7 @@ public sealed class ClipTokenizer
         if (_vocabulary.MissingSymbols.Count > 0)
             RequireRepresentable(text);
 
-        var body = _bpe.EncodeToIds(text);
-        var ids = new int[body.Count + 2];
-        ids[0] = SotTokenId;
-        for (var i = 0; i < body.Count; i++)
-            ids[i + 1] = body[i];
-        ids[^1] = EotTokenId;
-        return ids;
+        return Framed(_bpe.EncodeToIds(text));
     }
 
     /// <summary>The vocabulary strings of <see cref="Encode"/>'s ids (byte-level symbols, <c>&lt;/w&gt;</c> ending each piece).</summary>
@@ -255,7 +249,12 @@ public sealed class ClipTokenizer
         if (_vocabulary.MissingSymbols.Count > 0)
             RequireRepresentable(text);
         var cleaned = _normalizer.Normalize(text);
-        var body = _bpe.EncodeToIds(RowPrefix(cleaned, length), considerPreTokenization: true, considerNormalization: false);
+        return Framed(_bpe.EncodeToIds(RowPrefix(cleaned, length), considerPreTokenization: true, considerNormalization: false));
+    }
+
+    /// <summary>The BPE ids between the start- and end-of-text ids.</summary>
+    private int[] Framed(IReadOnlyList<int> body)
+    {
         var ids = new int[body.Count + 2];
         ids[0] = SotTokenId;
         for (var i = 0; i < body.Count; i++)
