@@ -32,6 +32,12 @@ public sealed class CommandLine(string[] args)
         return BenchParameters.ToDevice(name);
     }
 
+    /// <summary>The <c>framework</c> field of every console mode's JSON line.</summary>
+    public const string Framework = "TorchSharp 0.107.0 (libtorch 2.10)";
+
+    /// <summary>A dtype as the JSON lines and the reference script name it: float32 or bfloat16.</summary>
+    public static string DTypeName(ScalarType dtype) => dtype == ScalarType.BFloat16 ? "bfloat16" : "float32";
+
     /// <summary>Median of the values.</summary>
     public static double Median(IReadOnlyList<double> values)
     {

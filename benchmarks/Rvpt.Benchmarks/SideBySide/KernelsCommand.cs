@@ -57,8 +57,8 @@ public static class KernelsCommand
             Measure("ClipLayerNorm", x, norm.forward),
         };
         Console.WriteLine("{" + string.Join(", ",
-            "\"framework\": \"TorchSharp 0.107.0 (libtorch 2.10)\"",
-            $"\"dtype\": \"{(dtype == ScalarType.BFloat16 ? "bfloat16" : "float32")}\"",
+            $"\"framework\": \"{CommandLine.Framework}\"",
+            $"\"dtype\": \"{CommandLine.DTypeName(dtype)}\"",
             $"\"batch\": {batch}", $"\"tokens\": {tokens}", $"\"threads\": {threads}",
             $"\"device\": \"{device.type.ToString().ToLowerInvariant()}\"",
             "\"median_ms\": {" + string.Join(", ", results.Select(r =>

@@ -83,7 +83,7 @@ public static class LoaderCommand
         double wait = CommandLine.Median(steadyWaits), total = CommandLine.Median(steadyTotals);
         Console.WriteLine("{" + string.Join(", ",
             $"\"batch\": {batch}", $"\"threads\": {threads}",
-            $"\"dtype\": \"{(dtype == torch.ScalarType.BFloat16 ? "bfloat16" : "float32")}\"",
+            $"\"dtype\": \"{CommandLine.DTypeName(dtype)}\"",
             $"\"loader_alone_s_per_batch\": {CommandLine.F(loaderAlone)}",
             $"\"loader_alone_images_per_s\": {CommandLine.F(batch / loaderAlone)}",
             $"\"step_in_memory_s\": {CommandLine.F(step)}",

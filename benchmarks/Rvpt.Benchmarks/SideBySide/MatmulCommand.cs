@@ -37,8 +37,8 @@ public static class MatmulCommand
             relativeError = (a.matmul(b).to_type(ScalarType.Float64) - exact).norm().item<double>() / exact.norm().item<double>();
         }
         Console.WriteLine("{" + string.Join(", ",
-            "\"framework\": \"TorchSharp 0.107.0 (libtorch 2.10)\"",
-            $"\"dtype\": \"{(dtype == ScalarType.BFloat16 ? "bfloat16" : "float32")}\"",
+            $"\"framework\": \"{CommandLine.Framework}\"",
+            $"\"dtype\": \"{CommandLine.DTypeName(dtype)}\"",
             $"\"n\": {n}", $"\"threads\": {threads}",
             $"\"gflop_per_s_best\": {CommandLine.F(rates.Max())}",
             $"\"gflop_per_s_median\": {CommandLine.F(CommandLine.Median(rates))}",

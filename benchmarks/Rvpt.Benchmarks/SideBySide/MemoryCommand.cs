@@ -35,7 +35,7 @@ public static class MemoryCommand
         }
         Console.WriteLine("{" + string.Join(", ",
             $"\"batch\": {batch}", $"\"threads\": {threads}", $"\"steps\": {steps}",
-            $"\"dtype\": \"{(dtype == torch.ScalarType.BFloat16 ? "bfloat16" : "float32")}\"",
+            $"\"dtype\": \"{CommandLine.DTypeName(dtype)}\"",
             $"\"malloc_env\": \"{Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX")}|{Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_")}|{Environment.GetEnvironmentVariable("GLIBC_TUNABLES")}|{Environment.GetEnvironmentVariable("LD_PRELOAD")}\"",
             $"\"mean_step_s\": {CommandLine.F(clock.Elapsed.TotalSeconds / steps)}",
             $"\"rss_mib\": [{string.Join(", ", rss.Select(r => CommandLine.F(Math.Round(r))))}]",

@@ -70,9 +70,9 @@ public static class StepCommand
 
         double median = CommandLine.Median(times);
         Console.WriteLine("{" + string.Join(", ",
-            "\"framework\": \"TorchSharp 0.107.0 (libtorch 2.10)\"",
+            $"\"framework\": \"{CommandLine.Framework}\"",
             $"\"what\": \"{what}{(args.Contains("--cache-frozen") ? " (frozen branch cached)" : "")}\"",
-            $"\"dtype\": \"{(dtype == ScalarType.BFloat16 ? "bfloat16" : "float32")}\"",
+            $"\"dtype\": \"{CommandLine.DTypeName(dtype)}\"",
             $"\"batch\": {batch}",
             $"\"threads\": {threads}",
             $"\"device\": \"{device.type.ToString().ToLowerInvariant()}\"",
