@@ -200,7 +200,10 @@ public sealed class FewShotTrainer
         }
         var prompted = _prompts.RunPrompted(trunk);
         var result = _loss.Compute(prompted, frozen, text, labels, clip.LogitScale);
-        double loss = result.Total.item<float>(), ce = result.CrossEntropy.item<float>(), fr = result.Repelling.item<float>();
+        // One read (one device synchronisation) for the three terms.
+        var terms = stack(new[] { result.Total.detach(), result.CrossEntropy.detach(), result.Repelling.detach() })
+            .to(ScalarType.Float32, CPU).data<float>().ToArray();
+        double loss = terms[0], ce = terms[1], fr = terms[2];
         if (!double.IsFinite(loss))
             throw new InvalidOperationException(
                 $"The loss became {loss} at {where} (cross-entropy {ce}, repelling {fr}, learning rate {lr}). {LastGoodState()}" +
