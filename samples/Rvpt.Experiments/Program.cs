@@ -21,6 +21,7 @@ switch (args.FirstOrDefault())
     case "plant-caption": PlantCaption(rest, root); break;
     case "plant": Plant(rest, root); break;
     case "defend": Defend(rest, root); break;
+    case "calib": Calibration.Run(rest, root); break;
     default: Console.Error.WriteLine("usage: pretrain | plant-caption | plant | defend (see the comment at the top of Program.cs)"); return 2;
 }
 return 0;

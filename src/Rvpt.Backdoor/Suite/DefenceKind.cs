@@ -17,4 +17,10 @@ public enum DefenceKind
 
     /// <summary>Repulsive visual prompt tuning.</summary>
     Rvpt,
+
+    /// <summary>The whole image encoder fine-tuned on the few shots with cross-entropy (the paper's Table 8 baseline).</summary>
+    FullFineTuning,
+
+    /// <summary>The whole image encoder fine-tuned on the few shots with cross-entropy plus RVPT's repelling term (Table 8).</summary>
+    RepulsiveFineTuning,
 }

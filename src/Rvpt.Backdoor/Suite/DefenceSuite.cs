@@ -35,6 +35,8 @@ public sealed class DefenceSuite
         DefenceKind.LinearProbe => "linear probe",
         DefenceKind.CleanClip => "CleanCLIP",
         DefenceKind.Rvpt => "RVPT",
+        DefenceKind.FullFineTuning => "fine-tuning",
+        DefenceKind.RepulsiveFineTuning => "fine-tuning + FR",
         _ => throw new ArgumentOutOfRangeException(nameof(defence), defence, "Unknown defence."),
     };
 
@@ -104,6 +106,8 @@ public sealed class DefenceSuite
                         DefenceKind.Rvpt => RunPrompts(defence, seed, _o.Alpha),
                         DefenceKind.LinearProbe => RunProbe(seed),
                         DefenceKind.CleanClip => RunCleanClip(seed),
+                        DefenceKind.FullFineTuning => RunFineTuning(defence, seed, 0.0),
+                        DefenceKind.RepulsiveFineTuning => RunFineTuning(defence, seed, _o.Alpha),
                         _ => throw new ArgumentOutOfRangeException(nameof(defence), defence, "Unknown defence."),
                     }));
                 }
@@ -136,6 +140,7 @@ public sealed class DefenceSuite
                     DefenceKind.PlainVpt or DefenceKind.Rvpt => _o.PromptLearningRates.Count + 1,
                     DefenceKind.LinearProbe => _o.ProbeLearningRates.Count + 1,
                     DefenceKind.CleanClip => _o.CleanClipLearningRates.Count + 1,
+                    DefenceKind.FullFineTuning or DefenceKind.RepulsiveFineTuning => _o.FineTuningLearningRates.Count + 1,
                     _ => 0,
                 };
             }
@@ -281,6 +286,46 @@ public sealed class DefenceSuite
                     ["pairs"] = pairs!.Count.ToString(CultureInfo.InvariantCulture),
                 };
                 return new DefenceRun(attack, DefenceKind.CleanClip, seed, metrics, config, trials, TimeSpan.Zero);
+            }
+        }
+
+        private DefenceRun RunFineTuning(DefenceKind defence, int seed, double alpha)
+        {
+            var name = DisplayName(defence);
+            var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
+            var options = _o.FineTuning with { Alpha = alpha, UnrepelledDepth = _prompts.UnpromptedDepth };
+            var (best, bestRate, trials) = Select($"{name} seed {seed}", _o.FineTuningLearningRates, (lr, phase) =>
+            {
+                var tuned = FullFineTuning.Train(model, shots, _o.Templates,
+                    options with { Training = options.Training with { LearningRate = lr, Seed = seed } },
+                    new InlineProgress<TrainingProgress>(p => Report(phase, p.Fraction)), suite._logger, ct);
+                try
+                {
+                    using var classifier = ZeroShotImageClassifier.Create(tuned, validation.ClassNames, _o.Templates);
+                    return (tuned, ValidationAccuracy(classifier));
+                }
+                catch
+                {
+                    tuned.Dispose();
+                    throw;
+                }
+            });
+            using (best)
+            {
+                Report($"{name} seed {seed}: test", 0);
+                using var classifier = ZeroShotImageClassifier.Create(best, test.ClassNames, _o.Templates);
+                var metrics = Test(classifier);
+                _done++;
+                var config = new Dictionary<string, string>
+                {
+                    ["lr"] = Format(bestRate),
+                    ["epochs"] = options.Training.Epochs.ToString(CultureInfo.InvariantCulture),
+                    ["batch"] = options.Training.BatchSize.ToString(CultureInfo.InvariantCulture),
+                    ["shots"] = _o.Shots.ToString(CultureInfo.InvariantCulture),
+                    ["D"] = options.UnrepelledDepth.ToString(CultureInfo.InvariantCulture),
+                    ["alpha"] = Format(alpha),
+                };
+                return new DefenceRun(attack, defence, seed, metrics, config, trials, TimeSpan.Zero);
             }
         }
 

@@ -43,6 +43,16 @@ public sealed record DefenceSuiteOptions
     /// <summary>Learning-rate candidates of CleanCLIP. Default 1e-5, 1e-4.</summary>
     public IReadOnlyList<double> CleanClipLearningRates { get; init; } = [1e-5, 1e-4];
 
+    /// <summary>
+    /// Full fine-tuning settings (<see cref="DefenceKind.FullFineTuning"/> and <see cref="DefenceKind.RepulsiveFineTuning"/>;
+    /// the learning rate is replaced by each candidate, alpha by 0 or <see cref="Alpha"/>, D by the prompts' D). Default
+    /// the prompt trainer's schedule: 50 epochs, batch 32, SGD with momentum 0.9, 1 warm-up epoch, CoOp augmentation.
+    /// </summary>
+    public FullFineTuningOptions FineTuning { get; init; } = new();
+
+    /// <summary>Learning-rate candidates of full fine-tuning (SGD). Default 1e-4, 1e-3, 1e-2.</summary>
+    public IReadOnlyList<double> FineTuningLearningRates { get; init; } = [1e-4, 1e-3, 1e-2];
+
     /// <summary>Templates of the zero-shot class prompts. Default "a photo of a {}.".</summary>
     public IReadOnlyList<string> Templates { get; init; } = PromptTemplates.APhotoOfA;
 
@@ -69,6 +79,8 @@ public sealed record DefenceSuiteOptions
         CheckCandidates(PromptLearningRates, nameof(PromptLearningRates));
         CheckCandidates(ProbeLearningRates, nameof(ProbeLearningRates));
         CheckCandidates(CleanClipLearningRates, nameof(CleanClipLearningRates));
+        CheckCandidates(FineTuningLearningRates, nameof(FineTuningLearningRates));
+        FineTuning.Validate();
         CleanClip.Validate();
         if (ResistivityImages < 0) throw new ArgumentOutOfRangeException(nameof(ResistivityImages), ResistivityImages, "Must be >= 0.");
         if (EvaluationBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(EvaluationBatchSize), EvaluationBatchSize, "Must be >= 1.");

@@ -17,6 +17,8 @@ public class DefenceSuiteTests
         ProbeLearningRates = [0.01, 0.1],
         CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = 1, BatchSize = 8 } },
         CleanClipLearningRates = [1e-5],
+        FineTuning = new FullFineTuningOptions { Training = new TrainingOptions { Epochs = 2, BatchSize = 4, Augment = false } },
+        FineTuningLearningRates = [1e-3, 1e-2],
         ResistivityImages = 8,
         EvaluationBatchSize = 16,
     };
@@ -36,11 +38,12 @@ public class DefenceSuiteTests
         using var pairs = ToyShapes.CaptionPairs(4, seed: 4);
         var trigger = new BadNetsTrigger(new BadNetsOptions { PatchSize = 56 });
         var reports = new List<DefenceSuiteProgress>();
-        var suite = new DefenceSuite(Small(DefenceKind.None, DefenceKind.PlainVpt, DefenceKind.LinearProbe, DefenceKind.CleanClip, DefenceKind.Rvpt));
+        var suite = new DefenceSuite(Small(DefenceKind.None, DefenceKind.PlainVpt, DefenceKind.LinearProbe, DefenceKind.CleanClip, DefenceKind.Rvpt,
+            DefenceKind.FullFineTuning, DefenceKind.RepulsiveFineTuning));
 
         var result = suite.Run(clip, "BadNets", trigger, 0, pool, validation, test, pairs, new SyncProgress<DefenceSuiteProgress>(reports.Add));
 
-        Assert.Equal(1 + 4 * 2, result.Runs.Count); // none once, the four trained defences per seed
+        Assert.Equal(1 + 6 * 2, result.Runs.Count); // none once, the six trained defences per seed
         Assert.All(result.Runs, r =>
         {
             Assert.InRange(r.Metrics.CleanAccuracy, 0, 1);
@@ -57,6 +60,11 @@ public class DefenceSuiteTests
         var rvpt = result.Runs.First(r => r.Defence == DefenceKind.Rvpt);
         Assert.Equal("2", rvpt.Configuration["alpha"]);
         Assert.Equal("0", result.Runs.First(r => r.Defence == DefenceKind.PlainVpt).Configuration["alpha"]);
+        Assert.Equal("0", result.Runs.First(r => r.Defence == DefenceKind.FullFineTuning).Configuration["alpha"]);
+        var repelled = result.Runs.First(r => r.Defence == DefenceKind.RepulsiveFineTuning);
+        Assert.Equal("2", repelled.Configuration["alpha"]);
+        Assert.Equal(rvpt.Configuration["D"], repelled.Configuration["D"]); // repels the blocks RVPT prompts
+        Assert.Equal("fine-tuning + FR", DefenceSuite.DisplayName(DefenceKind.RepulsiveFineTuning));
         Assert.NotNull(result.ResistivityBefore);
         Assert.NotNull(result.ResistivityAfter);
         Assert.Equal(clip.Config.Vision.Layers, result.ResistivityAfter!.First().Value.Length);

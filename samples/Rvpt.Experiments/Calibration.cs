@@ -1,0 +1,141 @@
+// Gate C exploration for issue 12: clean models of several sizes and pre-training recipes, and what inserting
+// untrained prompts and training RVPT (alpha 2, learning rate chosen on clean validation) cost on clean data.
+// No backdoor is involved. Arguments are key=value (see Defaults below); every run appends one JSON line to
+// artifacts/experiments/calib.jsonl.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Rvpt;
+using Rvpt.Backdoor;
+using Rvpt.Clip;
+using TorchSharp;
+using static TorchSharp.torch;
+
+internal static class Calibration
+{
+    private static readonly Dictionary<string, string> Defaults = new()
+    {
+        ["shapes"] = "12", ["defend"] = "12", ["size"] = "32",
+        ["w"] = "128", ["L"] = "4", ["hd"] = "32", ["p"] = "8", ["e"] = "64", ["tw"] = "128", ["tl"] = "2",
+        ["pairs"] = "24000", ["ep"] = "5", ["bs"] = "64", ["lr"] = "1e-3", ["lw"] = "1", ["warm"] = "200", ["wd"] = "0.1",
+        ["tmpl"] = "default", ["db"] = "1:16", ["alpha"] = "2", ["lrs"] = "0.002,0.02,0.2", ["pep"] = "50", ["shots"] = "16",
+        ["seed"] = "1", ["vpt"] = "0", ["val"] = "600", ["test"] = "1200", ["init"] = "gauss",
+    };
+
+    public static void Run(string[] args, string root)
+    {
+        var a = new Dictionary<string, string>(Defaults);
+        foreach (var kv in args)
+        {
+            var i = kv.IndexOf('=');
+            if (i < 0 || !Defaults.ContainsKey(kv[..i])) throw new ArgumentException($"unknown argument {kv}; known: {string.Join(", ", Defaults.Keys)}");
+            a[kv[..i]] = kv[(i + 1)..];
+        }
+        int I(string k) => int.Parse(a[k], CultureInfo.InvariantCulture);
+        double D(string k) => double.Parse(a[k], CultureInfo.InvariantCulture);
+        var sw = Stopwatch.StartNew();
+
+        var shapes = SyntheticWorldOptions.SupportedShapes.Take(I("shapes")).ToArray();
+        var worldOptions = new SyntheticWorldOptions { ClassNames = shapes, ImageSize = I("size") };
+        if (a["tmpl"] == "rich") worldOptions = worldOptions with { CaptionTemplates = RichTemplates };
+        var world = new SyntheticWorld(worldOptions);
+        var defended = new SyntheticWorld(worldOptions with { ClassNames = shapes.Take(I("defend")).ToArray() });
+        var pre = new SyntheticPretrainingOptions
+        {
+            Pairs = I("pairs"), Epochs = I("ep"), BatchSize = I("bs"), LearningRate = D("lr"), ClassPromptWeight = D("lw"),
+            WarmupSteps = I("warm"), WeightDecay = D("wd"),
+        };
+        var vision = new ClipVisionConfig { ImageSize = I("size"), PatchSize = I("p"), Width = I("w"), Layers = I("L"), Heads = I("w") / I("hd") };
+        var store = new SyntheticModelStore(Path.Combine(root, "calib-store"));
+        var key = JsonSerializer.Serialize(new { worldOptions.ClassNames, worldOptions.ImageSize, tmpl = a["tmpl"], vision, e = I("e"), tw = I("tw"), tl = I("tl"), pre });
+        bool cached = store.Contains("clean", key);
+        using var clean = store.GetOrBuild("clean", key, dir =>
+        {
+            var tok = SyntheticClip.CreateTokenizer(world, dir);
+            var cfg = new ClipConfig
+            {
+                EmbedDim = I("e"), Vision = vision,
+                Text = new ClipTextConfig { ContextLength = SyntheticClip.ContextLength, VocabSize = tok.VocabularySize, Width = I("tw"), Layers = I("tl"), Heads = I("tw") / 32 },
+            }.Validate();
+            var m = new ClipModelBuilder().WithConfig(cfg).WithRandomWeights(pre.Seed).WithTokenizerDirectory(dir).Build();
+            Console.WriteLine($"params {cfg.ParameterCount:N0} (vision {cfg.Vision.Width}x{cfg.Vision.Layers}, patch {cfg.Vision.PatchSize})");
+            var last = Stopwatch.StartNew();
+            new SyntheticClipPretrainer(world, pre).Train(m, new Progress<FineTuningProgress>(p =>
+            {
+                if (p.Step % 200 == 0) { Console.WriteLine($"  pretrain step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} ({last.Elapsed.TotalSeconds:F0}s)"); }
+            }));
+            return m;
+        });
+        double pretrainSeconds = cached ? double.NaN : sw.Elapsed.TotalSeconds;
+        Console.WriteLine($"clean model {(cached ? "cached" : $"built in {pretrainSeconds:F0}s")}: {clean.Config.ParameterCount:N0} params");
+
+        // The defender's splits (base seed 2), only the defended classes.
+        using var pool = defended.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Train), 64 * defended.ClassNames.Count);
+        using var val = defended.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Validation), I("val"));
+        using var test = defended.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Test), I("test"));
+        double Zs(TensorDataset set) { using var c = ZeroShotImageClassifier.Create(clean, set.ClassNames, PromptTemplates.APhotoOfA); return new BackdoorEvaluator(clean.ImageProcessor, 200).Evaluate(c, set, null, 0).CleanAccuracy; }
+        double cleanVal = Zs(val), cleanTest = Zs(test);
+        Console.WriteLine($"zero-shot: val {100 * cleanVal:F2}  test {100 * cleanTest:F2}");
+
+        int seed = I("seed");
+        var shots = FewShotSampler.Sample(pool, I("shots"), seed);
+        var rows = new List<object>();
+        foreach (var spec in a["db"].Split(','))
+        {
+            var parts = spec.Split(':');
+            var promptOptions = new DeepPromptOptions
+            {
+                UnpromptedDepth = int.Parse(parts[0], CultureInfo.InvariantCulture), Tokens = int.Parse(parts[1], CultureInfo.InvariantCulture), Seed = seed,
+                Init = a["init"] == "xavier" ? PromptInit.XavierUniform : PromptInit.Gaussian(),
+            };
+            double initVal, initTest;
+            using (var p0 = DeepPromptInjector.For(clean).WithOptions(promptOptions).Build())
+            {
+                initVal = FewShotTrainer.Evaluate(p0, val); initTest = FewShotTrainer.Evaluate(p0, test);
+            }
+            var results = new Dictionary<string, object>();
+            foreach (var (name, alpha) in new[] { ("rvpt", D("alpha")), ("vpt", 0.0) })
+            {
+                if (name == "vpt" && a["vpt"] != "1") continue;
+                var trials = new List<string>();
+                double bestVal = -1, bestTest = 0, bestLr = 0, bestFr = 0;
+                foreach (var lr in a["lrs"].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)))
+                {
+                    using var prompts = DeepPromptInjector.For(clean).WithOptions(promptOptions).Build();
+                    var summary = FewShotTrainer.For(clean, prompts).WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
+                        .WithClasses(defended.ClassNames, PromptTemplates.APhotoOfA)
+                        .WithOptions(new TrainingOptions { Epochs = I("pep"), LearningRate = lr, Seed = seed, Augment = false, CacheFrozenClassTokens = true })
+                        .Build().Fit(shots);
+                    double v = FewShotTrainer.Evaluate(prompts, val);
+                    trials.Add($"{lr}:{100 * v:F1}(fr {summary.FinalRepelling:F2})");
+                    if (v > bestVal) { bestVal = v; bestLr = lr; bestFr = summary.FinalRepelling; bestTest = FewShotTrainer.Evaluate(prompts, test); }
+                }
+                results[name] = new { lr = bestLr, val = 100 * bestVal, test = 100 * bestTest, fr = bestFr, trials };
+                Console.WriteLine($"  D={parts[0]} b={parts[1]} {name}: test {100 * bestTest:F2} (cost {100 * (cleanTest - bestTest):F2}) lr {bestLr} fr {bestFr:F3}  [{string.Join(" ", trials)}]");
+            }
+            Console.WriteLine($"  D={parts[0]} b={parts[1]} untrained prompts: val {100 * initVal:F2} test {100 * initTest:F2} (cost {100 * (cleanTest - initTest):F2})");
+            rows.Add(new { D = parts[0], b = parts[1], initVal = 100 * initVal, initTest = 100 * initTest, results });
+        }
+        var line = JsonSerializer.Serialize(new { args = a, pretrainSeconds, cleanVal = 100 * cleanVal, cleanTest = 100 * cleanTest, rows, totalSeconds = sw.Elapsed.TotalSeconds });
+        Directory.CreateDirectory(root);
+        File.AppendAllText(Path.Combine(root, "calib.jsonl"), line + "\n");
+        Console.WriteLine($"total {sw.Elapsed.TotalSeconds:F0}s");
+    }
+
+    /// <summary>Captions that always name two to four non-class attributes.</summary>
+    private static readonly string[] RichTemplates =
+    [
+        "a {colour} {shape} on a {texture} {background} background.",
+        "a {size} {colour} {shape} in the {position}.",
+        "a photo of a {size} {colour} {shape} on a {background} background.",
+        "a {colour} {shape} in the {position} on a {texture} background.",
+        "a {size} {shape} on a {texture} {background} background.",
+        "a picture of a {colour} {shape} in the {position}.",
+    ];
+}
+
+/// <summary>Synchronous progress (System.Progress posts to the thread pool).</summary>
+internal sealed class Progress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
