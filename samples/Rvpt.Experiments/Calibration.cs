@@ -139,3 +139,29 @@ internal sealed class Progress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
 }
+
+/// <summary>Writes a PNG grid of every supported shape (4 samples each) for a visual check of the renderer.</summary>
+internal static class ShapeSheet
+{
+    public static void Write(string path)
+    {
+        var shapes = SyntheticWorldOptions.SupportedShapes;
+        var world = new SyntheticWorld(new SyntheticWorldOptions { ClassNames = shapes, SecondObjectProbability = 0, NoiseStd = 0 });
+        int s = world.ImageSize, n = shapes.Count, k = 4, scale = 3;
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(k * s * scale, n * s * scale);
+        for (int c = 0; c < n; c++)
+            for (int j = 0; j < k; j++)
+            {
+                using var t = world.Render(9, j * n + c);
+                var px = t.data<float>().ToArray();
+                for (int y = 0; y < s * scale; y++)
+                    for (int x = 0; x < s * scale; x++)
+                    {
+                        int p = (y / scale) * s + x / scale;
+                        image[j * s * scale + x, c * s * scale + y] = new SixLabors.ImageSharp.PixelFormats.Rgb24(
+                            (byte)(255 * px[p]), (byte)(255 * px[s * s + p]), (byte)(255 * px[2 * s * s + p]));
+                    }
+            }
+        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, path);
+    }
+}

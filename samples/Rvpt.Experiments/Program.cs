@@ -22,6 +22,7 @@ switch (args.FirstOrDefault())
     case "plant": Plant(rest, root); break;
     case "defend": Defend(rest, root); break;
     case "calib": Calibration.Run(rest, root); break;
+    case "shapes": ShapeSheet.Write(rest[0]); break;
     default: Console.Error.WriteLine("usage: pretrain | plant-caption | plant | defend (see the comment at the top of Program.cs)"); return 2;
 }
 return 0;

@@ -6,9 +6,18 @@ namespace Rvpt.Backdoor;
 /// </summary>
 public sealed record SyntheticWorldOptions
 {
-    /// <summary>The supported shape names, i.e. the values allowed in <see cref="ClassNames"/>.</summary>
+    /// <summary>
+    /// The supported shape names, i.e. the values allowed in <see cref="ClassNames"/>: the twelve of
+    /// <see cref="DefaultShapes"/> first, then twelve more for worlds broader than the defended task.
+    /// </summary>
     public static IReadOnlyList<string> SupportedShapes { get; } =
-        ["circle", "square", "triangle", "cross", "star", "ring", "diamond", "heart", "arrow", "crescent", "bar", "frame"];
+    [
+        "circle", "square", "triangle", "cross", "star", "ring", "diamond", "heart", "arrow", "crescent", "bar", "frame",
+        "pentagon", "hexagon", "octagon", "oval", "semicircle", "trapezoid", "parallelogram", "chevron", "hourglass", "kite", "drop", "tee",
+    ];
+
+    /// <summary>The default classes: the first twelve supported shapes.</summary>
+    public static IReadOnlyList<string> DefaultShapes { get; } = SupportedShapes.Take(12).ToArray();
 
     /// <summary>The supported size names, i.e. the values allowed in <see cref="Sizes"/>.</summary>
     public static IReadOnlyList<string> SupportedSizes { get; } = ["small", "large"];
@@ -54,8 +63,8 @@ public sealed record SyntheticWorldOptions
     /// <summary>Image side in pixels, 32 to 96. Default 32.</summary>
     public int ImageSize { get; init; } = 32;
 
-    /// <summary>The class names, at least two distinct values of <see cref="SupportedShapes"/>. Default: all twelve.</summary>
-    public IReadOnlyList<string> ClassNames { get; init; } = SupportedShapes;
+    /// <summary>The class names, at least two distinct values of <see cref="SupportedShapes"/>. Default <see cref="DefaultShapes"/>.</summary>
+    public IReadOnlyList<string> ClassNames { get; init; } = DefaultShapes;
 
     /// <summary>The palette used for shapes and backgrounds (at least three distinct names). Default <see cref="DefaultColours"/>.</summary>
     public IReadOnlyList<SyntheticColour> Colours { get; init; } = DefaultColours;

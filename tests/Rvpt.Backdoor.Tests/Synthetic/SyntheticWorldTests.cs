@@ -130,6 +130,39 @@ public sealed class SyntheticWorldTests
     }
 
     [Fact]
+    public void EverySupportedShapeHasItsOwnSilhouette()
+    {
+        // One large, centred, noise-free shape per class on a plain background: its mask (pixels far from the
+        // background colour) fills a sensible part of its box and differs from every other shape's mask.
+        var world = new SyntheticWorld(new SyntheticWorldOptions
+        {
+            ClassNames = SyntheticWorldOptions.SupportedShapes, Sizes = ["large"], Positions = ["center"], Textures = ["plain"],
+            PositionJitter = 0, SecondObjectProbability = 0, NoiseStd = 0,
+        });
+        Assert.Equal(24, world.ClassNames.Count);
+        Assert.Equal(SyntheticWorldOptions.SupportedShapes.Take(12), new SyntheticWorldOptions().ClassNames);
+        int s = world.ImageSize;
+        double half = world.Options.LargeHalfExtent * s, box = 4 * half * half;
+        var colours = world.Options.Colours.ToDictionary(c => c.Name);
+        var masks = new List<bool[]>();
+        for (int c = 0; c < world.ClassNames.Count; c++)
+        {
+            var d = world.Describe(5, c);
+            using var image = world.Render(5, c);
+            var bg = colours[d.BackgroundColour];
+            using var background = tensor(new[] { bg.R, bg.G, bg.B }).reshape(3, 1, 1);
+            using var far = (image - background).abs().amax(0) > 0.25f;
+            var mask = far.flatten().data<bool>().ToArray();
+            Assert.InRange(mask.Count(m => m), (long)(0.15 * box), (long)(0.95 * box));
+            masks.Add(mask);
+        }
+        for (int a = 0; a < masks.Count; a++)
+            for (int b = a + 1; b < masks.Count; b++)
+                Assert.True(masks[a].Zip(masks[b]).Count(p => p.First != p.Second) >= 8,
+                    $"{world.ClassNames[a]} and {world.ClassNames[b]} have nearly the same silhouette");
+    }
+
+    [Fact]
     public void LabeledDatasetCyclesThroughTheClasses()
     {
         int k = World.ClassNames.Count;
