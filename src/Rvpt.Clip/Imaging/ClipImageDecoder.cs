@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
@@ -109,7 +110,7 @@ internal sealed class ClipImageDecoder
         Image<Rgb24> image;
         try
         {
-            image = Image.Load<Rgb24>(configuration, stream);
+            image = (format is JpegFormat ? DecodeJpeg(stream, start) : null) ?? Image.Load<Rgb24>(configuration, stream);
         }
         // Corrupt data surfaces as ImageSharp's format exceptions but also as index, argument or end-of-stream
         // errors from deep inside a decoder; all of them mean "this file is damaged".
@@ -121,6 +122,19 @@ internal sealed class ClipImageDecoder
         // Formats without a first-frame-only mode (e.g. animated WebP) still load every frame; keep the first.
         while (image.Frames.Count > 1)
             image.Frames.RemoveFrame(image.Frames.Count - 1);
+        return image;
+    }
+
+    /// <summary>
+    /// Decodes a JPEG with <see cref="PillowJpegDecoder"/> (libjpeg-turbo's pixels, as Pillow gets them), or returns
+    /// <see langword="null"/> with the stream back at <paramref name="start"/> when the file needs ImageSharp's decoder.
+    /// </summary>
+    private Image<Rgb24>? DecodeJpeg(Stream stream, long start)
+    {
+        var data = new byte[checked((int)(stream.Length - start))];
+        stream.ReadExactly(data);
+        var image = PillowJpegDecoder.Decode(data, configuration, maxPixels);
+        stream.Position = start;
         return image;
     }
 

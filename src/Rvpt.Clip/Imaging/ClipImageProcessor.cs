@@ -17,8 +17,11 @@ namespace Rvpt.Clip;
 /// <para>
 /// Fidelity: the resize reproduces Pillow's BICUBIC resampling bit for bit, the crop uses torchvision's
 /// round-half-to-even offsets and the float32 arithmetic matches <c>ToTensor</c>/<c>Normalize</c>, so a lossless
-/// RGB or grayscale image (or an opaque RGBA one) gives exactly CLIP's tensor. JPEG pixels differ from
-/// libjpeg-turbo's mostly by one level (IDCT rounding, and chroma upsampling for subsampled files).
+/// RGB or grayscale image (or an opaque RGBA one) gives exactly CLIP's tensor. So does a JPEG: baseline and
+/// progressive Huffman-coded 8-bit JPEGs (grayscale, YCbCr or RGB, any integral chroma subsampling) are decoded to
+/// exactly the pixels Pillow gets from libjpeg-turbo (its integer "islow" IDCT, "fancy" chroma upsampling and integer
+/// YCbCr tables, reimplemented from libjpeg-turbo 2.1.5's source); the rare JPEGs outside that set (CMYK/YCCK,
+/// 12-bit, arithmetic-coded, lossless) go to ImageSharp's decoder and may differ from Pillow by a few levels.
 /// </para>
 /// <para>
 /// Decoding (ImageSharp: PNG, JPEG, BMP, GIF, WebP, TGA, TIFF, PBM) keeps the first frame and converts to 8-bit RGB
