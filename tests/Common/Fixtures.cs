@@ -23,6 +23,17 @@ public static class Fixtures
         }
     }
 
+    /// <summary>
+    /// A file of this repository's own checkpoint fixtures (<c>tests/fixtures/checkpoints</c>, made by the committed
+    /// <c>make_checkpoints.py</c>; see the README there). They are part of the repository, so they are always present.
+    /// </summary>
+    public static string CheckpointFixture(string relativePath)
+    {
+        var path = Path.Combine(RepositoryRoot, "tests", "fixtures", "checkpoints", relativePath);
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"Repository fixture missing: {path}", path);
+        return path;
+    }
+
     /// <summary>Folder of the tiny CLIP golden fixtures; skips (or fails under CI) when it is missing.</summary>
     public static string ClipTiny => Require("clip-tiny", "MANIFEST.md");
 

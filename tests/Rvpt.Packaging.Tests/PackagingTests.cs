@@ -85,6 +85,8 @@ public sealed class PackagingTests : IClassFixture<PackagingFixture>
             Assert.Matches("^[0-9a-f]{40}$", (string?)repository.Attribute("commit") ?? "");
 
         Assert.NotNull(package.GetEntry($"lib/net10.0/{id}.dll"));
+        if (id == "Rvpt.Clip") // it embeds OpenAI CLIP's BPE vocabulary (MIT): the licence travels with it
+            Assert.Contains("Copyright (c) 2021 OpenAI", Read(package, "THIRD-PARTY-NOTICES.md"), StringComparison.Ordinal);
         Assert.Contains("<member name=", Read(package, $"lib/net10.0/{id}.xml"), StringComparison.Ordinal); // XML docs
 
         // Dependencies: the libraries on each other at exactly this version, TorchSharp, and no build-only package

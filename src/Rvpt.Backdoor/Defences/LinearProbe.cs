@@ -24,6 +24,12 @@ public sealed class LinearProbe : IImageClassifier, IDisposable
     /// <inheritdoc />
     public IReadOnlyList<string> ClassNames { get; }
 
+    /// <summary>The CLIP model's device.</summary>
+    public Device Device => _clip.Device;
+
+    /// <summary>The CLIP model's dtype.</summary>
+    public ScalarType DType => _clip.DType;
+
     /// <summary>Trains a probe on <paramref name="train"/>.</summary>
     public static LinearProbe Train(ClipModel clip, ILabeledImageSource train, LinearProbeOptions? options = null, CancellationToken cancellationToken = default)
     {

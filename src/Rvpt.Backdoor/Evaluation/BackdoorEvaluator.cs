@@ -28,17 +28,20 @@ public sealed class BackdoorEvaluator
 
     /// <summary>
     /// Evaluates <paramref name="classifier"/> on <paramref name="test"/>. With a trigger, each image's random choices
-    /// are seeded from (<paramref name="seed"/>, its index), so results do not depend on the batch size.
+    /// are seeded from (<paramref name="seed"/>, its index), so results do not depend on the batch size. The pixels go
+    /// to <paramref name="device"/> in <paramref name="dtype"/>, by default the classifier's model's
+    /// (<see cref="IImageClassifier.Device"/>, <see cref="IImageClassifier.DType"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The classifier's and the data's class names differ.</exception>
     public BackdoorMetrics Evaluate(IImageClassifier classifier, ILabeledImageSource test, ITrigger? trigger, int targetClass,
-        long seed = 0, Device? device = null, ScalarType dtype = ScalarType.Float32, CancellationToken cancellationToken = default)
+        long seed = 0, Device? device = null, ScalarType? dtype = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(test);
         if (!classifier.ClassNames.SequenceEqual(test.ClassNames))
             throw new ArgumentException("The classifier's class names differ from the test set's.", nameof(classifier));
-        device ??= CPU;
+        var targetDevice = device ?? classifier.Device;
+        var targetDType = dtype ?? classifier.DType;
         var labels = new long[test.Count];
         var clean = new long[test.Count];
         var triggered = trigger is null ? null : new long[test.Count];
@@ -51,11 +54,11 @@ public sealed class BackdoorEvaluator
             var unitBatch = UnitImageBatch.Load(test.LoadUnitImage, UnitImageBatch.Range(start, n), _transform, cancellationToken);
             for (int i = 0; i < n; i++) labels[start + i] = test.GetLabel(start + i);
 
-            Predict(classifier, unitBatch, device, dtype).CopyTo(clean, start);
+            Predict(classifier, unitBatch, targetDevice, targetDType).CopyTo(clean, start);
             if (trigger is not null)
             {
                 var poisoned = cat(Enumerable.Range(0, n).Select(i => trigger.Apply(unitBatch.narrow(0, i, 1), Mix(seed, start + i))).ToArray(), 0);
-                Predict(classifier, poisoned, device, dtype).CopyTo(triggered!, start);
+                Predict(classifier, poisoned, targetDevice, targetDType).CopyTo(triggered!, start);
             }
         }
         return BackdoorMetrics.Compute(labels, clean, triggered, targetClass, test.ClassNames.Count);

@@ -27,6 +27,12 @@ public sealed class ZeroShotImageClassifier : IImageClassifier, IDisposable
     /// <inheritdoc />
     public IReadOnlyList<string> ClassNames => _classifier.ClassNames;
 
+    /// <summary>The model's device.</summary>
+    public Device Device => _classifier.Device;
+
+    /// <summary>The model's dtype.</summary>
+    public ScalarType DType => _classifier.DType;
+
     /// <inheritdoc />
     public Tensor Predict(Tensor normalizedPixels) => _classifier.PredictIndices(normalizedPixels);
 

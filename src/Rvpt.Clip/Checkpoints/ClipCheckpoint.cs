@@ -1,5 +1,4 @@
 using System.Collections;
-using System.IO.Compression;
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -20,45 +19,59 @@ public static class ClipCheckpoint
         "open_clip_pytorch_model.bin",
     };
 
-    /// <summary>Reads a checkpoint into memory (OpenAI keys), without building a model.</summary>
+    /// <summary>
+    /// Reads a checkpoint into memory (OpenAI keys), without building a model. The config that comes with it — a
+    /// safetensors <c>__metadata__["config"]</c>, OpenCLIP's <c>open_clip_config.json</c> beside OpenAI-layout weights,
+    /// or a Hugging Face <c>config.json</c> beside HF-layout weights — is checked against the weights' names, shapes and
+    /// dtypes (from the file headers, before any tensor data is read, for safetensors) and the read fails if they disagree.
+    /// </summary>
+    /// <param name="path">A weights file or a model folder.</param>
+    /// <param name="allowTorchScript">
+    /// Whether to read a TorchScript archive (such as OpenAI's original <c>ViT-B-32.pt</c>) with libtorch's TorchScript
+    /// loader. Such archives are programs: loading one compiles its code and may run a scripted <c>__setstate__</c>.
+    /// Default false: they are refused with a message that names this option.
+    /// </param>
     /// <exception cref="FileNotFoundException">The path does not exist or a folder holds no known weights file.</exception>
-    /// <exception cref="InvalidDataException">The file is not a readable CLIP checkpoint; the message says why.</exception>
-    public static ClipCheckpointContents Read(string path)
+    /// <exception cref="InvalidDataException">The file is not a readable CLIP checkpoint, or its config disagrees with
+    /// its weights; the message says why (see <see cref="ClipCheckpointMismatch"/>).</exception>
+    public static ClipCheckpointContents Read(string path, bool allowTorchScript = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string weights;
-        string folder;
-        if (Directory.Exists(path))
+        var (weights, folder) = Locate(path);
+
+        // Header information first, so a config can be checked before tensor data is read. Pickles and TorchScript
+        // archives have no separate header: they are loaded (their size is the file's) and checked before a model exists.
+        IReadOnlyDictionary<string, string> metadata = new Dictionary<string, string>();
+        Dictionary<string, ClipWeightInfo> headers;
+        Dictionary<string, Tensor>? raw = null;
+        if (weights.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase))
         {
-            folder = path;
-            weights = FolderWeightFiles.Select(f => Path.Combine(path, f)).FirstOrDefault(File.Exists)
-                      ?? Directory.EnumerateFiles(path, "*.safetensors").OrderBy(f => f, StringComparer.Ordinal).FirstOrDefault()
-                      ?? throw new FileNotFoundException(
-                          $"{path}: no CLIP weights found (looked for {string.Join(", ", FolderWeightFiles)} or any *.safetensors).");
+            headers = ShardHeaders(weights);
         }
-        else if (File.Exists(path))
+        else if (weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
-            weights = path;
-            folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            var header = SafetensorsFile.ReadHeader(weights);
+            metadata = header.Metadata;
+            headers = header.Entries.ToDictionary(e => e.Name, e => new ClipWeightInfo(e.Shape, e.ScalarType), StringComparer.Ordinal);
         }
         else
         {
-            throw new FileNotFoundException($"CLIP checkpoint not found: {path}", path);
+            raw = LoadPickleOrTorchScript(weights, allowTorchScript);
+            headers = raw.ToDictionary(p => p.Key, p => ClipWeightInfo.Of(p.Value), StringComparer.Ordinal);
         }
-
-        IReadOnlyDictionary<string, string> metadata = new Dictionary<string, string>();
-        Dictionary<string, Tensor> raw = weights switch
-        {
-            _ when weights.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase) => LoadSharded(weights),
-            _ when weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) => SafetensorsFile.Load(weights, null, out metadata),
-            _ => LoadPickle(weights),
-        };
 
         var owned = new List<Tensor>();
         try
         {
+            headers = ClipStateDictConverter.StripModulePrefix(headers);
+            var layout = ClipStateDictConverter.DetectLayout(headers.Keys, weights);
+            var openaiHeaders = layout == ClipCheckpointLayout.HuggingFace ? ClipStateDictConverter.HuggingFaceToOpenAI(headers) : headers;
+            var found = ClipCheckpointConfigFinder.Find(weights, folder, metadata, layout);
+            if (found.Config is not null)
+                ClipConfigWeightsCheck.Check(found.Config, openaiHeaders, weights, found.Format, found.Source!);
+
+            raw ??= weights.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase) ? LoadSharded(weights) : SafetensorsFile.Load(weights);
             raw = ClipStateDictConverter.StripModulePrefix(raw);
-            var layout = ClipStateDictConverter.DetectLayout(raw.Keys, weights);
             Dictionary<string, Tensor> openai;
             if (layout == ClipCheckpointLayout.HuggingFace)
             {
@@ -71,27 +84,29 @@ public static class ClipCheckpoint
                 openai = raw;
             }
 
-            ClipConfig? config = null;
-            string? configSource = null;
-            if (metadata.TryGetValue("config", out var metaJson))
-            {
-                configSource = weights + " (__metadata__.config)";
-                config = ClipConfig.FromMetadataJson(metaJson, configSource);
-            }
-            else if (File.Exists(Path.Combine(folder, "config.json")) && layout == ClipCheckpointLayout.HuggingFace)
-            {
-                configSource = Path.Combine(folder, "config.json");
-                config = ClipConfig.FromHuggingFaceFile(configSource);
-            }
-
             var tokenizerDir = File.Exists(Path.Combine(folder, "vocab.json")) && File.Exists(Path.Combine(folder, "merges.txt")) ? folder : null;
-            return new ClipCheckpointContents(weights, layout, openai, config, configSource, tokenizerDir, owned);
+            return new ClipCheckpointContents(weights, layout, openai, found, tokenizerDir, owned);
         }
         catch
         {
-            foreach (var t in raw.Values) t.Dispose();
+            if (raw is not null) foreach (var t in raw.Values) t.Dispose();
+            foreach (var t in owned) t.Dispose();
             throw;
         }
+    }
+
+    private static (string Weights, string Folder) Locate(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var weights = FolderWeightFiles.Select(f => Path.Combine(path, f)).FirstOrDefault(File.Exists)
+                          ?? Directory.EnumerateFiles(path, "*.safetensors").OrderBy(f => f, StringComparer.Ordinal).FirstOrDefault()
+                          ?? throw new FileNotFoundException(
+                              $"{path}: no CLIP weights found (looked for {string.Join(", ", FolderWeightFiles)} or any *.safetensors).");
+            return (weights, path);
+        }
+        if (File.Exists(path)) return (path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        throw new FileNotFoundException($"CLIP checkpoint not found: {path}", path);
     }
 
     /// <summary>
@@ -122,6 +137,7 @@ public static class ClipCheckpoint
         var bad = provided.Where(p => !p.Value.is_floating_point()).Select(p => $"{p.Key} ({p.Value.dtype})").ToList();
         if (bad.Count > 0)
             throw new InvalidDataException($"{source}: weights must be floating point; found {string.Join(", ", bad)}.");
+        CheckArchitectureScalars(model.Config, stateDict, source);
 
         using var noGrad = no_grad();
         foreach (var (key, target) in expected)
@@ -129,10 +145,35 @@ public static class ClipCheckpoint
     }
 
     /// <summary>
+    /// OpenAI's checkpoints (their TorchScript archives, and state dicts taken from them) carry the architecture's
+    /// <c>input_resolution</c>, <c>context_length</c> and <c>vocab_size</c> as int64 scalars beside the weights; OpenAI's
+    /// <c>build_model</c> drops them. They are not loaded, but when present they must agree with the config.
+    /// </summary>
+    private static void CheckArchitectureScalars(ClipConfig config, IReadOnlyDictionary<string, Tensor> stateDict, string source)
+    {
+        foreach (var (key, expected) in new[]
+                 {
+                     ("input_resolution", config.Vision.ImageSize), ("context_length", config.Text.ContextLength), ("vocab_size", config.Text.VocabSize),
+                 })
+        {
+            if (!stateDict.TryGetValue(key, out var t)) continue;
+            if (t.numel() != 1 || t.is_floating_point() || t.dtype == ScalarType.Bool)
+                throw new InvalidDataException($"{source}: '{key}' should be one integer, found {t.dtype} [{string.Join(", ", t.shape)}].");
+            var value = t.cpu().to_type(ScalarType.Int64).item<long>();
+            if (value != expected)
+                throw new InvalidDataException($"{source}: '{key}' is {value}, but the model's config has {expected}.");
+        }
+    }
+
+    /// <summary>
     /// Saves <paramref name="model"/>'s weights as safetensors, atomically. OpenAI layout: one file whose
     /// <c>__metadata__</c> holds the config. Hugging Face layout: when <paramref name="path"/> ends in
     /// <c>.safetensors</c>, one file (config in metadata); otherwise a folder with <c>model.safetensors</c> and
-    /// <c>config.json</c>. Tokenizer files of the model's source folder are copied into an HF folder when present.
+    /// <c>config.json</c>. The model's tokenizer goes into an HF folder as <c>vocab.json</c> and <c>merges.txt</c>
+    /// (its source files copied, or written from the vocabulary when it has none, e.g. the bundled one). The image
+    /// normalisation (mean, std) is kept in <c>__metadata__["preprocess_cfg"]</c> in OpenCLIP's form. Weights are
+    /// written in the model's dtype: load a model with <see cref="ClipModelBuilder.WithDType"/> float16 to save a
+    /// half-precision file.
     /// </summary>
     public static void Save(ClipModel model, string path, ClipCheckpointLayout layout = ClipCheckpointLayout.OpenAI)
     {
@@ -145,6 +186,7 @@ public static class ClipCheckpoint
             SafetensorsFile.Save(path, stateDict, new Dictionary<string, string>
             {
                 ["format"] = "pt", ["layout"] = "openai-clip", ["config"] = model.Config.ToMetadataJson(),
+                [ClipCheckpointConfigFinder.PreprocessMetadataKey] = ClipCheckpointConfigFinder.NormalisationJson(model.ImageProcessor.Options),
             });
             return;
         }
@@ -155,26 +197,39 @@ public static class ClipCheckpoint
             SafetensorsFile.Save(path, hf, new Dictionary<string, string>
             {
                 ["format"] = "pt", ["layout"] = "hf-transformers-CLIPModel", ["config"] = model.Config.ToHuggingFaceJson(),
+                [ClipCheckpointConfigFinder.PreprocessMetadataKey] = ClipCheckpointConfigFinder.NormalisationJson(model.ImageProcessor.Options),
             });
             return;
         }
         Directory.CreateDirectory(path);
-        SafetensorsFile.Save(Path.Combine(path, "model.safetensors"), hf, new Dictionary<string, string> { ["format"] = "pt" });
-        AtomicFile.WriteAllText(Path.Combine(path, "config.json"), model.Config.ToHuggingFaceJson());
-        if (model.TokenizerDirectory is { } dir && !SameFolder(dir, path))
+        SafetensorsFile.Save(Path.Combine(path, "model.safetensors"), hf, new Dictionary<string, string>
         {
-            foreach (var f in new[] { "vocab.json", "merges.txt" })
+            ["format"] = "pt", [ClipCheckpointConfigFinder.PreprocessMetadataKey] = ClipCheckpointConfigFinder.NormalisationJson(model.ImageProcessor.Options),
+        });
+        AtomicFile.WriteAllText(Path.Combine(path, "config.json"), model.Config.ToHuggingFaceJson());
+        if (model.TokenizerDirectory is { } dir)
+        {
+            if (!SameFolder(dir, path))
             {
-                using var source = File.OpenRead(Path.Combine(dir, f));
-                AtomicFile.Write(Path.Combine(path, f), source.CopyTo);
+                foreach (var f in new[] { "vocab.json", "merges.txt" })
+                {
+                    using var source = File.OpenRead(Path.Combine(dir, f));
+                    AtomicFile.Write(Path.Combine(path, f), source.CopyTo);
+                }
             }
+        }
+        else if (model.Tokenizer is { } tokenizer)
+        {
+            // No files to copy (the bundled vocabulary, or one built in memory): write the vocabulary in HF's format.
+            tokenizer.WriteVocabulary(path);
         }
     }
 
     private static bool SameFolder(string a, string b) =>
         string.Equals(Path.GetFullPath(a).TrimEnd('/', '\\'), Path.GetFullPath(b).TrimEnd('/', '\\'), StringComparison.Ordinal);
 
-    private static Dictionary<string, Tensor> LoadSharded(string indexPath)
+    /// <summary>The shards of a sharded checkpoint and the tensor names each one holds, from its index file.</summary>
+    private static List<(string Shard, HashSet<string> Names)> ShardMap(string indexPath)
     {
         JsonElement map;
         try
@@ -189,21 +244,37 @@ public static class ClipCheckpoint
             throw new InvalidDataException($"{indexPath}: malformed JSON: {e.Message}", e);
         }
         var folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
-        var byShard = map.EnumerateObject().GroupBy(p => p.Value.GetString() ?? "", p => p.Name, StringComparer.Ordinal);
+        var result = new List<(string, HashSet<string>)>();
+        foreach (var shard in map.EnumerateObject().GroupBy(p => p.Value.GetString() ?? "", p => p.Name, StringComparer.Ordinal))
+        {
+            var shardPath = Path.Combine(folder, shard.Key);
+            if (!File.Exists(shardPath)) throw new FileNotFoundException($"{indexPath}: shard '{shard.Key}' listed in weight_map is missing.", shardPath);
+            result.Add((shardPath, new HashSet<string>(shard, StringComparer.Ordinal)));
+        }
+        return result;
+    }
+
+    private static Dictionary<string, ClipWeightInfo> ShardHeaders(string indexPath)
+    {
+        var result = new Dictionary<string, ClipWeightInfo>(StringComparer.Ordinal);
+        foreach (var (shard, names) in ShardMap(indexPath))
+        {
+            var entries = SafetensorsFile.ReadHeader(shard).Entries.Where(e => names.Contains(e.Name)).ToList();
+            var absent = names.Except(entries.Select(e => e.Name)).ToList();
+            if (absent.Count > 0)
+                throw new InvalidDataException($"{shard}: tensors listed in {Path.GetFileName(indexPath)} are missing from the shard: {string.Join(", ", absent)}.");
+            foreach (var e in entries) result[e.Name] = new ClipWeightInfo(e.Shape, e.ScalarType);
+        }
+        return result;
+    }
+
+    private static Dictionary<string, Tensor> LoadSharded(string indexPath)
+    {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (var shard in byShard)
-            {
-                var shardPath = Path.Combine(folder, shard.Key);
-                if (!File.Exists(shardPath)) throw new FileNotFoundException($"{indexPath}: shard '{shard.Key}' listed in weight_map is missing.", shardPath);
-                var wanted = new HashSet<string>(shard, StringComparer.Ordinal);
-                var loaded = SafetensorsFile.Load(shardPath, wanted.Contains);
-                var absent = wanted.Where(k => !loaded.ContainsKey(k)).ToList();
-                foreach (var (k, t) in loaded) result[k] = t;
-                if (absent.Count > 0)
-                    throw new InvalidDataException($"{shardPath}: tensors listed in {Path.GetFileName(indexPath)} are missing from the shard: {string.Join(", ", absent)}.");
-            }
+            foreach (var (shard, names) in ShardMap(indexPath))
+                foreach (var (k, t) in SafetensorsFile.Load(shard, names.Contains)) result[k] = t;
         }
         catch
         {
@@ -213,7 +284,7 @@ public static class ClipCheckpoint
         return result;
     }
 
-    private static Dictionary<string, Tensor> LoadPickle(string path)
+    private static Dictionary<string, Tensor> LoadPickleOrTorchScript(string path, bool allowTorchScript)
     {
         var head = new byte[4];
         using (var fs = File.OpenRead(path))
@@ -225,15 +296,18 @@ public static class ClipCheckpoint
             throw new InvalidDataException(
                 $"{path}: not a zip-format torch.save checkpoint (legacy pickle or unknown format). Re-save it in Python with " +
                 "torch.save(state_dict, path) on PyTorch >= 1.6, or convert it to safetensors.");
-        using (var zip = ZipFile.OpenRead(path))
-        {
-            if (zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal)))
-                throw new InvalidDataException(
-                    $"{path}: this is a TorchScript (JIT) archive, such as OpenAI's original CLIP download; it can carry code and is not read. " +
-                    "Convert it once in Python: model, _ = clip.load(path, jit=False); torch.save(model.state_dict(), 'clip.pt') " +
-                    "(or save it with safetensors.torch.save_file).");
-        }
+        if (!TorchScriptArchive.Is(path)) return LoadPickle(path);
+        if (!allowTorchScript)
+            throw new InvalidDataException(
+                $"{path}: this is a TorchScript (JIT) archive, such as OpenAI's original CLIP download. Such an archive is a program: " +
+                "loading it compiles its code and may run it, so it is read only on request. If you trust the file, opt in with " +
+                "new ClipModelBuilder().FromCheckpoint(path).AllowTorchScript().Build() (or ClipCheckpoint.Read(path, allowTorchScript: true)), " +
+                "then save the model with ClipCheckpoint.Save(model, \"model.safetensors\") so that the opt-in is needed only once.");
+        return TorchScriptArchive.ReadWeights(path);
+    }
 
+    private static Dictionary<string, Tensor> LoadPickle(string path)
+    {
         Hashtable table;
         try
         {

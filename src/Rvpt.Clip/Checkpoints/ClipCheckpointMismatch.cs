@@ -18,12 +18,17 @@ public static class ClipCheckpointMismatch
     public const string ShapeMismatchesKey = "ShapeMismatches";
 
     /// <summary>Creates the exception.</summary>
+    /// <param name="source">The checkpoint, for the message.</param>
+    /// <param name="missing">Keys the model has and the checkpoint lacks.</param>
+    /// <param name="unexpected">Keys the checkpoint has and the model lacks.</param>
+    /// <param name="shapes">Keys whose shapes differ.</param>
+    /// <param name="summary">First line of the message; null for "checkpoint does not match the CLIP model; nothing was loaded."</param>
     public static InvalidDataException Create(string source, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected,
-        IReadOnlyList<(string Key, long[] Expected, long[] Found)> shapes)
+        IReadOnlyList<(string Key, long[] Expected, long[] Found)> shapes, string? summary = null)
     {
         static string S(long[] s) => "[" + string.Join(", ", s) + "]";
         var shapeLines = shapes.Select(x => $"{x.Key} expected {S(x.Expected)}, found {S(x.Found)}").ToArray();
-        var lines = new List<string> { $"{source}: checkpoint does not match the CLIP model; nothing was loaded." };
+        var lines = new List<string> { summary ?? $"{source}: checkpoint does not match the CLIP model; nothing was loaded." };
         if (missing.Count > 0) lines.Add($"  missing keys ({missing.Count}): {string.Join(", ", missing)}");
         if (unexpected.Count > 0) lines.Add($"  unexpected keys ({unexpected.Count}): {string.Join(", ", unexpected)}");
         lines.AddRange(shapeLines.Select(l => "  shape mismatch: " + l));

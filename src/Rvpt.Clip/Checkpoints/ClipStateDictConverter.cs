@@ -30,7 +30,9 @@ public static partial class ClipStateDictConverter
     }
 
     /// <summary>Removes DataParallel/DDP <c>module.</c> prefixes.</summary>
-    public static Dictionary<string, Tensor> StripModulePrefix(Dictionary<string, Tensor> stateDict)
+    public static Dictionary<string, Tensor> StripModulePrefix(Dictionary<string, Tensor> stateDict) => StripModulePrefix<Tensor>(stateDict);
+
+    internal static Dictionary<string, T> StripModulePrefix<T>(Dictionary<string, T> stateDict)
     {
         if (!stateDict.Keys.Any(k => k.StartsWith("module.", StringComparison.Ordinal))) return stateDict;
         return stateDict.ToDictionary(p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value, StringComparer.Ordinal);
@@ -41,10 +43,18 @@ public static partial class ClipStateDictConverter
     /// q/k/v, transposes) are created. Unknown keys are kept under their own names so that validation reports them.
     /// Consumed input tensors are not disposed.
     /// </summary>
-    public static Dictionary<string, Tensor> HuggingFaceToOpenAI(IReadOnlyDictionary<string, Tensor> hf)
+    public static Dictionary<string, Tensor> HuggingFaceToOpenAI(IReadOnlyDictionary<string, Tensor> hf) =>
+        HuggingFaceToOpenAI(hf, t => t.t(), parts => cat(parts, 0));
+
+    /// <summary>The same mapping on header information only (shapes and dtypes), so a config can be checked before loading.</summary>
+    internal static Dictionary<string, ClipWeightInfo> HuggingFaceToOpenAI(IReadOnlyDictionary<string, ClipWeightInfo> hf) =>
+        HuggingFaceToOpenAI(hf, w => new ClipWeightInfo(w.Shape.Reverse().ToArray(), w.DType),
+            parts => new ClipWeightInfo([parts.Sum(p => p.Shape.Length > 0 ? p.Shape[0] : 1), .. parts[0].Shape.Skip(1)], parts[0].DType));
+
+    private static Dictionary<string, T> HuggingFaceToOpenAI<T>(IReadOnlyDictionary<string, T> hf, Func<T, T> transpose, Func<T[], T> concat)
     {
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var pending = new Dictionary<string, Dictionary<string, Tensor>>(StringComparer.Ordinal); // in_proj key -> q/k/v parts
+        var result = new Dictionary<string, T>(StringComparer.Ordinal);
+        var pending = new Dictionary<string, Dictionary<string, T>>(StringComparer.Ordinal); // in_proj key -> q/k/v parts
         foreach (var (key, value) in hf)
         {
             if (key.EndsWith(".position_ids", StringComparison.Ordinal)) continue;
@@ -52,14 +62,14 @@ public static partial class ClipStateDictConverter
             if (m.Success)
             {
                 var target = $"{TowerPrefix(m.Groups["tower"].Value)}transformer.resblocks.{m.Groups["i"].Value}.attn.in_proj_{m.Groups["kind"].Value}";
-                if (!pending.TryGetValue(target, out var parts)) pending[target] = parts = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                if (!pending.TryGetValue(target, out var parts)) pending[target] = parts = new Dictionary<string, T>(StringComparer.Ordinal);
                 parts[m.Groups["p"].Value] = value;
                 continue;
             }
             switch (key)
             {
-                case "text_projection.weight": result["text_projection"] = value.t(); continue;
-                case "visual_projection.weight": result["visual.proj"] = value.t(); continue;
+                case "text_projection.weight": result["text_projection"] = transpose(value); continue;
+                case "visual_projection.weight": result["visual.proj"] = transpose(value); continue;
             }
             result[MapKey(key) ?? key] = value;
         }
@@ -67,7 +77,7 @@ public static partial class ClipStateDictConverter
         {
             if (parts.Count == 3)
             {
-                result[target] = cat(new[] { parts["q"], parts["k"], parts["v"] }, 0);
+                result[target] = concat(new[] { parts["q"], parts["k"], parts["v"] });
                 continue;
             }
             // Incomplete triple: keep the parts under their HF names so the strict check reports them and the missing in_proj key.

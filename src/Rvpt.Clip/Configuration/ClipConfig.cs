@@ -73,6 +73,22 @@ public sealed record ClipConfig
     }
 
     /// <summary>
+    /// Reads OpenCLIP's <c>open_clip_config.json</c> (<c>{"model_cfg": ..., "preprocess_cfg": ...}</c> as
+    /// <c>push_to_hf_hub</c> writes it, or a bare model config as in OpenCLIP's <c>model_configs/*.json</c>) with
+    /// OpenCLIP's meanings and defaults: exact GELU unless <c>quick_gelu</c> is true, vision heads = width /
+    /// <c>head_width</c>, MLP width = <c>int(width * mlp_ratio)</c>. Options that describe another network are refused.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The JSON is malformed or describes an unsupported model; the message names the option.</exception>
+    public static ClipConfig FromOpenClipJson(string json, string source = "open_clip_config.json") => OpenClipConfigJson.Read(json, source).Config;
+
+    /// <summary>Reads an <c>open_clip_config.json</c> file; see <see cref="FromOpenClipJson"/>.</summary>
+    public static ClipConfig FromOpenClipFile(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"OpenCLIP config file not found: {path}", path);
+        return OpenClipConfigJson.Read(File.ReadAllText(path), path).Config;
+    }
+
+    /// <summary>
     /// Reads the config JSON kept in a safetensors <c>__metadata__["config"]</c> entry: OpenAI's constructor arguments
     /// (<c>embed_dim</c>, <c>image_resolution</c>, <c>vision_layers</c>, ...) plus <c>vision_heads</c>,
     /// <c>layer_norm_eps</c> and <c>activation</c> where present, or a Hugging Face config.

@@ -160,14 +160,14 @@ internal static class ClipConfigJson
 
     private static string ActivationName(ClipActivation a) => a == ClipActivation.QuickGelu ? "quick_gelu" : "gelu";
 
-    private static ClipActivation ParseActivation(string name, string source) => name switch
+    internal static ClipActivation ParseActivation(string name, string source) => name switch
     {
         "quick_gelu" => ClipActivation.QuickGelu,
         "gelu" => ClipActivation.Gelu,
         _ => throw new InvalidDataException($"{source}: unsupported activation '{name}' (expected 'quick_gelu' or 'gelu')."),
     };
 
-    private static ClipConfig Checked(ClipConfig config, string source)
+    internal static ClipConfig Checked(ClipConfig config, string source)
     {
         try
         {
@@ -179,7 +179,7 @@ internal static class ClipConfigJson
         }
     }
 
-    private static JsonObject Parse(string json, string source)
+    internal static JsonObject Parse(string json, string source)
     {
         try
         {
@@ -192,9 +192,9 @@ internal static class ClipConfigJson
         }
     }
 
-    private static JsonNode? Node(JsonObject o, string key) => o.TryGetPropertyValue(key, out var n) ? n : null;
+    internal static JsonNode? Node(JsonObject o, string key) => o.TryGetPropertyValue(key, out var n) ? n : null;
 
-    private static int? Int(JsonObject o, string key, string source)
+    internal static int? Int(JsonObject o, string key, string source)
     {
         var n = Node(o, key);
         if (n is null) return null;
@@ -210,7 +210,7 @@ internal static class ClipConfigJson
         }
     }
 
-    private static double? Dbl(JsonObject o, string key, string source)
+    internal static double? Dbl(JsonObject o, string key, string source)
     {
         var n = Node(o, key);
         if (n is null) return null;
@@ -226,7 +226,7 @@ internal static class ClipConfigJson
         }
     }
 
-    private static string? Str(JsonObject o, string key, string source)
+    internal static string? Str(JsonObject o, string key, string source)
     {
         var n = Node(o, key);
         if (n is null) return null;
@@ -235,7 +235,7 @@ internal static class ClipConfigJson
         return n.GetValue<string>();
     }
 
-    private static bool? Bool(JsonObject o, string key, string source)
+    internal static bool? Bool(JsonObject o, string key, string source)
     {
         var n = Node(o, key);
         if (n is null) return null;

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -54,11 +56,29 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
     /// <summary>The learned log temperature (a 0-d tensor); logits use <c>exp(LogitScale)</c>.</summary>
     public Parameter LogitScale => logit_scale;
 
-    /// <summary>The tokenizer that came with the checkpoint (vocab.json + merges.txt beside it), if any.</summary>
+    /// <summary>
+    /// The tokenizer: the one given to <see cref="ClipModelBuilder"/>, the files beside the checkpoint
+    /// (vocab.json + merges.txt), or the bundled CLIP vocabulary for a 49,408-token text tower; null otherwise.
+    /// </summary>
     public ClipTokenizer? Tokenizer { get; internal set; }
 
-    /// <summary>An image processor sized for this model (CLIP's resize, crop and normalisation).</summary>
-    public ClipImageProcessor ImageProcessor => _imageProcessor ??= new ClipImageProcessor(new ClipImageProcessorOptions { ImageSize = Config.Vision.ImageSize });
+    /// <summary>
+    /// Settings of <see cref="ImageProcessor"/>: the model's image size, and the normalisation the checkpoint was
+    /// trained with (OpenCLIP's <c>preprocess_cfg</c> mean and std when it has one, else CLIP's).
+    /// </summary>
+    public ClipImageProcessorOptions ImageProcessorOptions
+    {
+        get => _imageProcessorOptions ??= new ClipImageProcessorOptions { ImageSize = Config.Vision.ImageSize };
+        internal set
+        {
+            _imageProcessorOptions = value;
+            _imageProcessor = null;
+        }
+    }
+    private ClipImageProcessorOptions? _imageProcessorOptions;
+
+    /// <summary>An image processor for this model (CLIP's resize, crop and normalisation; see <see cref="ImageProcessorOptions"/>).</summary>
+    public ClipImageProcessor ImageProcessor => _imageProcessor ??= new ClipImageProcessor(ImageProcessorOptions);
     private ClipImageProcessor? _imageProcessor;
 
     /// <summary>The folder holding the tokenizer files (vocab.json, merges.txt) of <see cref="Tokenizer"/>, if known.</summary>
@@ -73,12 +93,18 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
     /// <summary>Element type of the weights.</summary>
     public ScalarType DType => logit_scale.dtype;
 
-    /// <summary>Loads a checkpoint; see <see cref="ClipModelBuilder"/> for every option.</summary>
-    /// <param name="path">A <c>.safetensors</c>, <c>.pt</c> or <c>.bin</c> file, or a Hugging Face model folder.</param>
+    /// <summary>
+    /// Loads a checkpoint; see <see cref="ClipModelBuilder"/> for every option. TorchScript archives (OpenAI's original
+    /// downloads) are refused here, since they carry code: read them with <see cref="ClipModelBuilder.AllowTorchScript"/>.
+    /// </summary>
+    /// <param name="path">A <c>.safetensors</c>, <c>.pt</c> or <c>.bin</c> file, a Hugging Face model folder, or an
+    /// OpenCLIP folder (<c>open_clip_config.json</c> + <c>open_clip_model.safetensors</c> or <c>open_clip_pytorch_model.bin</c>).</param>
     /// <param name="device">Target device (default CPU).</param>
     /// <param name="dtype">Target element type (default float32); half-precision checkpoints are converted.</param>
-    public static ClipModel FromPretrained(string path, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
-        new ClipModelBuilder().FromCheckpoint(path).OnDevice(device ?? CPU).WithDType(dtype).Build();
+    /// <param name="logger">Receives load progress and warnings, e.g. when the architecture had to be inferred from the
+    /// weights' shapes (head counts and activation are guesses then). Default: none.</param>
+    public static ClipModel FromPretrained(string path, Device? device = null, ScalarType dtype = ScalarType.Float32, ILogger? logger = null) =>
+        new ClipModelBuilder().FromCheckpoint(path).OnDevice(device ?? CPU).WithDType(dtype).WithLogger(logger ?? NullLogger.Instance).Build();
 
     /// <summary>Creates a model with OpenAI's random initialisation, reproducible from <paramref name="seed"/>.</summary>
     public static ClipModel Create(ClipConfig config, long seed = 0, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
@@ -136,7 +162,7 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
     public Tensor EncodeTextNormalized(IReadOnlyList<string> texts)
     {
         var tokenizer = Tokenizer ?? throw new InvalidOperationException(
-            "This model has no tokenizer: load it from a folder with vocab.json and merges.txt, or set one with ClipModelBuilder.WithTokenizer.");
+            "This model has no tokenizer: load it from a folder with vocab.json and merges.txt, or set one with ClipModelBuilder.WithTokenizer (ClipTokenizer.FromBundledVocabulary() is OpenAI CLIP's).");
         using var scope = NewDisposeScope();
         var ids = tokenizer.EncodeBatch(texts, Config.Text.ContextLength, device: Device);
         return EncodeTextNormalized(ids).MoveToOuterDisposeScope();
@@ -199,6 +225,7 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
         }
         copy.Tokenizer = Tokenizer;
         copy.TokenizerDirectory = TokenizerDirectory;
+        copy._imageProcessorOptions = _imageProcessorOptions;
         copy.Source = Source;
         copy.SetTrainable(false);
         copy.eval();

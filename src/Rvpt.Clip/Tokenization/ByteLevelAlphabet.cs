@@ -29,6 +29,14 @@ internal static class ByteLevelAlphabet
         return new string(chars);
     }
 
+    /// <summary>The byte order of OpenAI's <c>bytes_to_unicode</c>: printable ranges first, then the rest ascending (vocabulary ids 0..255).</summary>
+    public static IEnumerable<byte> OpenAIByteOrder()
+    {
+        var printable = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range(0xA1, 0xAC - 0xA1 + 1)).Concat(Enumerable.Range(0xAE, 0xFF - 0xAE + 1)).ToList();
+        var set = new HashSet<int>(printable);
+        return printable.Concat(Enumerable.Range(0, 256).Where(b => !set.Contains(b))).Select(b => (byte)b);
+    }
+
     private static char[] BuildByteToChar()
     {
         var map = new char[256];

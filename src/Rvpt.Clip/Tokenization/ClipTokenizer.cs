@@ -126,6 +126,26 @@ public sealed class ClipTokenizer
     }
 
     /// <summary>
+    /// CLIP's tokenizer with OpenAI's own 49,408-token vocabulary, bundled in this assembly (the merges of OpenAI
+    /// CLIP's <c>bpe_simple_vocab_16e6.txt.gz</c>, MIT licence; OpenCLIP bundles the same file). It is what every
+    /// OpenAI or OpenCLIP ViT checkpoint with a 49,408-token text tower expects; <see cref="ClipModelBuilder"/> attaches
+    /// it when no <c>vocab.json</c>/<c>merges.txt</c> come with the checkpoint. The vocabulary is parsed once per process.
+    /// </summary>
+    /// <param name="options">Settings; null for the defaults of <c>clip.tokenize</c>.</param>
+    public static ClipTokenizer FromBundledVocabulary(ClipTokenizerOptions? options = null) =>
+        options is null ? BundledDefault.Value : new(ClipVocabulary.BundledVocabulary, options);
+
+    // Instances are immutable and thread-safe, so the default one is shared (built on first use).
+    private static readonly Lazy<ClipTokenizer> BundledDefault =
+        new(() => new ClipTokenizer(ClipVocabulary.BundledVocabulary, new ClipTokenizerOptions()), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Number of tokens of the bundled vocabulary (<see cref="FromBundledVocabulary"/>): 49,408.</summary>
+    public const int BundledVocabularySize = 49408;
+
+    /// <summary>Writes this tokenizer's vocabulary as <c>vocab.json</c> and <c>merges.txt</c> into <paramref name="directory"/>.</summary>
+    internal void WriteVocabulary(string directory) => _vocabulary.WriteTo(directory);
+
+    /// <summary>
     /// CLIP's text cleaning: the ftfy subset (if enabled), HTML unescaping twice, whitespace trimmed and collapsed to
     /// single spaces, then Python-style lower-casing (İ -> i + U+0307, final Σ -> ς).
     /// </summary>

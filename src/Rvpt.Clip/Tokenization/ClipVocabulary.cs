@@ -54,6 +54,64 @@ internal sealed class ClipVocabulary
     /// </summary>
     public IReadOnlySet<string> MissingSymbols { get; }
 
+    /// <summary>Name of the embedded resource holding the bundled vocabulary's merges (gzip).</summary>
+    internal const string BundledResource = "Rvpt.Clip.clip-bpe-49408.txt.gz";
+
+    // Parsed once per process on first use; immutable afterwards (a cache, not state).
+    private static readonly Lazy<ClipVocabulary> Bundled = new(LoadBundled, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>OpenAI CLIP's 49,408-token vocabulary, bundled in this assembly (see Tokenization/Resources/README.md).</summary>
+    public static ClipVocabulary BundledVocabulary => Bundled.Value;
+
+    private static ClipVocabulary LoadBundled()
+    {
+        using var resource = typeof(ClipVocabulary).Assembly.GetManifestResourceStream(BundledResource)
+                             ?? throw new InvalidOperationException($"The embedded resource {BundledResource} is missing from {typeof(ClipVocabulary).Assembly.GetName().Name}.");
+        using var merges = new System.IO.Compression.GZipStream(resource, System.IO.Compression.CompressionMode.Decompress);
+        return FromMerges(merges, BundledResource);
+    }
+
+    /// <summary>
+    /// Builds the vocabulary from <c>merges.txt</c> alone, by CLIP's rule (openai/CLIP <c>clip/simple_tokenizer.py</c>):
+    /// the 256 byte symbols in <c>bytes_to_unicode</c> order, the same with <c>&lt;/w&gt;</c>, one token per merge
+    /// (its two parts joined), then <c>&lt;|startoftext|&gt;</c> and <c>&lt;|endoftext|&gt;</c>.
+    /// </summary>
+    public static ClipVocabulary FromMerges(Stream mergesTxt, string mergesName)
+    {
+        var tokens = new List<string>();
+        foreach (var b in ByteLevelAlphabet.OpenAIByteOrder()) tokens.Add(ByteLevelAlphabet.ToChar(b).ToString());
+        foreach (var b in ByteLevelAlphabet.OpenAIByteOrder()) tokens.Add(ByteLevelAlphabet.ToChar(b) + EndOfWord);
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < tokens.Count; i++) ids[tokens[i]] = i;
+        var text = new StreamReader(mergesTxt, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true).ReadToEnd();
+        var lineNumber = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            lineNumber++;
+            if (line.Length == 0 || (lineNumber == 1 && line.StartsWith("#version", StringComparison.Ordinal))) continue;
+            var joined = line.Replace(" ", "", StringComparison.Ordinal);
+            if (!ids.TryAdd(joined, tokens.Count))
+                throw new InvalidDataException($"{mergesName} line {lineNumber}: merge \"{line}\" makes token \"{joined}\" a second time.");
+            tokens.Add(joined);
+        }
+        ids[StartOfText] = tokens.Count;
+        tokens.Add(StartOfText);
+        ids[EndOfText] = tokens.Count;
+        tokens.Add(EndOfText);
+        using var merges = new MemoryStream(Encoding.UTF8.GetBytes(text));
+        return new ClipVocabulary(ids, tokens.ToArray(), ReadMerges(merges, mergesName, ids));
+    }
+
+    /// <summary>Writes <c>vocab.json</c> and <c>merges.txt</c> in Hugging Face form into <paramref name="directory"/>, atomically.</summary>
+    public void WriteTo(string directory)
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(Ids, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        var merges = new StringBuilder("#version: 0.2\n");
+        foreach (var m in Merges) merges.Append(m).Append('\n');
+        AtomicFile.WriteAllText(Path.Combine(directory, "vocab.json"), json);
+        AtomicFile.WriteAllText(Path.Combine(directory, "merges.txt"), merges.ToString());
+    }
+
     /// <summary>Reads and validates both files; the names are used in error messages.</summary>
     /// <exception cref="InvalidDataException">A file is malformed or inconsistent with the other.</exception>
     public static ClipVocabulary Load(Stream vocabJson, string vocabName, Stream mergesTxt, string mergesName)

@@ -17,8 +17,8 @@ public static class ClipVocabularyGenerator
     {
         ArgumentNullException.ThrowIfNull(words);
         var vocab = new List<string>();
-        foreach (var b in OpenAIByteOrder()) vocab.Add(ByteLevelAlphabet.ToChar(b).ToString());
-        foreach (var b in OpenAIByteOrder()) vocab.Add(ByteLevelAlphabet.ToChar(b) + "</w>");
+        foreach (var b in ByteLevelAlphabet.OpenAIByteOrder()) vocab.Add(ByteLevelAlphabet.ToChar(b).ToString());
+        foreach (var b in ByteLevelAlphabet.OpenAIByteOrder()) vocab.Add(ByteLevelAlphabet.ToChar(b) + "</w>");
         var known = new HashSet<string>(vocab, StringComparer.Ordinal);
         var merges = new List<string>();
         var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -91,13 +91,5 @@ public static class ClipVocabularyGenerator
             word = next;
         }
         return word;
-    }
-
-    /// <summary>The byte order of OpenAI's <c>bytes_to_unicode</c>: printable ranges first, then the rest ascending.</summary>
-    private static IEnumerable<byte> OpenAIByteOrder()
-    {
-        var printable = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range(0xA1, 0xAC - 0xA1 + 1)).Concat(Enumerable.Range(0xAE, 0xFF - 0xAE + 1)).ToList();
-        var set = new HashSet<int>(printable);
-        return printable.Concat(Enumerable.Range(0, 256).Where(b => !set.Contains(b))).Select(b => (byte)b);
     }
 }

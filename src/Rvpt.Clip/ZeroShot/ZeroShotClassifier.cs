@@ -46,7 +46,7 @@ public sealed class ZeroShotClassifier : IDisposable
         templates ??= PromptTemplates.APhotoOfA;
         if (templates.Count == 0) throw new ArgumentException("At least one template is required.", nameof(templates));
         tokenizer ??= model.Tokenizer ?? throw new InvalidOperationException(
-            "No tokenizer: pass one, or load the model from a folder with vocab.json and merges.txt.");
+            "No tokenizer: pass one (ClipTokenizer.FromBundledVocabulary() is OpenAI CLIP's), or load the model from a folder with vocab.json and merges.txt.");
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -63,11 +63,21 @@ public sealed class ZeroShotClassifier : IDisposable
         return new ZeroShotClassifier(model, classNames.ToArray(), classEmbeddings.MoveToOuterDisposeScope(), imageEncoder);
     }
 
-    /// <summary>Logits <c>[N, classes]</c> (float32) for pixel values <c>[N, 3, S, S]</c>.</summary>
+    /// <summary>The device the model (and so this classifier) runs on; input pixels are moved there.</summary>
+    public Device Device => _model.Device;
+
+    /// <summary>The element type of the model's weights; the image tower casts input pixels to it.</summary>
+    public ScalarType DType => _model.DType;
+
+    /// <summary>
+    /// Logits <c>[N, classes]</c> (float32, on the model's device) for pixel values <c>[N, 3, S, S]</c> on any device
+    /// and in any floating-point type: they are moved to the model's device and the image tower computes in the model's dtype.
+    /// </summary>
     public Tensor Logits(Tensor pixelValues)
     {
+        ArgumentNullException.ThrowIfNull(pixelValues);
         using var scope = NewDisposeScope();
-        var image = ClipModel.Normalize(_imageEncoder(pixelValues).to_type(ScalarType.Float32));
+        var image = ClipModel.Normalize(_imageEncoder(pixelValues.to(_model.Device)).to_type(ScalarType.Float32));
         var s = _model.LogitScale.detach().exp().to_type(ScalarType.Float32);
         return (s * image.matmul(ClassEmbeddings.t())).MoveToOuterDisposeScope();
     }
@@ -110,6 +120,29 @@ public sealed class ZeroShotClassifier : IDisposable
         using var scope = NewDisposeScope();
         var pixels = _model.ImageProcessor.Load(imagePath).unsqueeze(0).to(_model.DType, _model.Device);
         return Predict(pixels, topK)[0];
+    }
+
+    /// <summary>
+    /// Loads, preprocesses and classifies image files, <paramref name="batchSize"/> at a time (decoded in parallel):
+    /// the <paramref name="topK"/> most probable classes of each, in the order of <paramref name="imagePaths"/>.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A file is not a readable image; the message names it.</exception>
+    public IReadOnlyList<IReadOnlyList<ZeroShotPrediction>> Classify(IReadOnlyList<string> imagePaths, int topK = 5, int batchSize = 32,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(imagePaths);
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be at least 1.");
+        var result = new List<IReadOnlyList<ZeroShotPrediction>>(imagePaths.Count);
+        for (int start = 0; start < imagePaths.Count; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var batch = imagePaths.Skip(start).Take(batchSize).ToList();
+            var pixels = _model.ImageProcessor.LoadBatch(batch, cancellationToken).to(_model.DType, _model.Device);
+            result.AddRange(Predict(pixels, topK));
+        }
+        return result;
     }
 
     /// <inheritdoc />

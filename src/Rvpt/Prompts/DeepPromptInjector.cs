@@ -15,6 +15,8 @@ namespace Rvpt;
 /// <remarks>
 /// Tensors returned by the <c>Run*</c> methods belong to the caller's dispose scope. When a prompted block is followed
 /// by an unprompted one (a custom block list with gaps), the prompt outputs of the previous block are carried into it.
+/// An injector starts in eval mode, so prompt dropout is off until <c>train()</c> (which <see cref="FewShotTrainer"/>
+/// calls for the length of <see cref="FewShotTrainer.Fit"/>, and undoes).
 /// </remarks>
 public sealed class DeepPromptInjector : nn.Module
 {
@@ -54,6 +56,7 @@ public sealed class DeepPromptInjector : nn.Module
         register_parameter("prompts", prompts);
         clip.SetTrainable(false);
         clip.eval();
+        eval(); // a module starts in training mode; prompts are for inference unless a trainer says otherwise
     }
 
     /// <summary>Starts a fluent builder for prompts on <paramref name="clip"/>'s image tower.</summary>
@@ -73,6 +76,38 @@ public sealed class DeepPromptInjector : nn.Module
 
     /// <summary>The learnable prompts, <c>[prompted blocks, b, width]</c>.</summary>
     public Parameter Prompts => prompts;
+
+    /// <summary>
+    /// The class names the prompts were trained to tell apart, in label order: set by <see cref="FewShotTrainer.Fit"/>
+    /// or <see cref="SetClasses"/>, saved in and restored from prompt checkpoints; null when unknown.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames { get; private set; }
+
+    /// <summary>The prompt templates used with <see cref="ClassNames"/> in training (<c>{}</c> = class name); null when unknown.</summary>
+    public IReadOnlyList<string>? Templates { get; private set; }
+
+    /// <summary>
+    /// Records the class names and templates the prompts are (or were) trained with, so that a saved prompt file
+    /// carries what is needed to classify with it (<see cref="PromptedClassifier"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">No class names or templates, a name twice, or a template without <c>{}</c>.</exception>
+    public void SetClasses(IReadOnlyList<string> classNames, IReadOnlyList<string> templates)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        ArgumentNullException.ThrowIfNull(templates);
+        if (classNames.Count == 0) throw new ArgumentException("At least one class name is required.", nameof(classNames));
+        if (classNames.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("Class names must not be empty.", nameof(classNames));
+        var duplicate = classNames.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"Class name '{duplicate.Key}' appears {duplicate.Count()} times.", nameof(classNames));
+        if (templates.Count == 0) throw new ArgumentException("At least one template is required.", nameof(templates));
+        foreach (var t in templates)
+        {
+            if (t is null || !t.Contains("{}", StringComparison.Ordinal))
+                throw new ArgumentException($"Template '{t}' has no '{{}}' placeholder for the class name.", nameof(templates));
+        }
+        ClassNames = classNames.ToArray();
+        Templates = templates.ToArray();
+    }
 
     /// <summary>Whether the prompts are applied. With false, every method gives the original encoder's results.</summary>
     public bool Enabled { get; set; } = true;
@@ -184,9 +219,8 @@ public sealed class DeepPromptInjector : nn.Module
         {
             if (active && _promptIndex.TryGetValue(d, out var pi))
             {
-                var p = prompts[pi].to_type(x.dtype);
+                var p = prompts[pi].to_type(x.dtype).unsqueeze(0).expand(x.shape[0], -1, -1);
                 if (Options.Dropout > 0 && training) p = Dropout(p);
-                p = p.unsqueeze(0).expand(x.shape[0], -1, -1);
                 var cls = x.narrow(1, 0, 1);
                 var patches = x.narrow(1, inserted ? 1 + b : 1, x.shape[1] - (inserted ? 1 + b : 1));
                 x = cat(new[] { cls, p, patches }, 1);
@@ -218,7 +252,11 @@ public sealed class DeepPromptInjector : nn.Module
         base.Dispose(disposing);
     }
 
-    /// <summary>Inverted dropout with masks drawn on the CPU from <see cref="_dropoutGenerator"/>.</summary>
+    /// <summary>
+    /// Inverted dropout of the prompts expanded to the batch, <c>[N, b, width]</c>, with one mask element per sample,
+    /// token and channel, as VPT applies <c>nn.Dropout</c> after <c>expand(B, -1, -1)</c> (KMnP/vpt
+    /// <c>src/models/vit_prompt/vit.py</c>). Masks are drawn on the CPU from <see cref="_dropoutGenerator"/>.
+    /// </summary>
     private Tensor Dropout(Tensor p)
     {
         using var keep = rand(p.shape, ScalarType.Float32, CPU, generator: _dropoutGenerator).ge_(Options.Dropout);

@@ -21,7 +21,10 @@ public sealed record DeepPromptOptions
     /// <summary>Initialisation. Default Gaussian, std 0.02.</summary>
     public PromptInit Init { get; init; } = PromptInit.Gaussian();
 
-    /// <summary>Dropout applied to the prompt tokens in training mode. Default 0.</summary>
+    /// <summary>
+    /// Dropout applied to the prompt tokens in training mode only, with its own mask for every sample of a batch (as
+    /// VPT does). An injector is in eval mode unless <c>train()</c> is called; <see cref="FewShotTrainer"/> switches it. Default 0.
+    /// </summary>
     public double Dropout { get; init; }
 
     /// <summary>Seed of the initialisation. Default 0.</summary>

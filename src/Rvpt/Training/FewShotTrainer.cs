@@ -63,6 +63,7 @@ public sealed class FewShotTrainer
 
         var clip = _prompts.Clip;
         var clock = Stopwatch.StartNew();
+        _prompts.SetClasses(_classNames, _templates); // saved with the prompts, for classifying with them later
         using var classifier = ZeroShotClassifier.Create(clip, _classNames, _templates);
         var text = classifier.ClassEmbeddings;
         using var optimizer = new PromptSgd(_prompts.Prompts, Options.Momentum, Options.WeightDecay);

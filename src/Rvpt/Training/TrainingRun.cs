@@ -39,6 +39,8 @@ internal static class TrainingRun
         };
         // Only when set, so that states written before the option existed still resume.
         if (options.ComputeDType is { } dtype && dtype != prompts.Clip.DType) run["compute_dtype"] = dtype.ToString();
+        // Prompt dropout masks are drawn per sample since this key exists; a state trained with shared masks is another run.
+        if (prompts.Options.Dropout > 0) run["prompt_dropout_masks"] = "per-sample";
         return run;
     }
 

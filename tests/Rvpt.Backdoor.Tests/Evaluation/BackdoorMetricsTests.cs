@@ -46,12 +46,19 @@ public sealed class BackdoorEvaluatorTests
     private static readonly string[] Classes = { "a", "b", "c", "d" };
 
     /// <summary>Predicts the class from an image's mean brightness: bucket floor(mean * 4); class 3 is always read as 0.</summary>
-    private sealed class BrightnessClassifier(ClipImageProcessor processor) : IImageClassifier
+    private sealed class BrightnessClassifier(ClipImageProcessor processor, ScalarType dtype = ScalarType.Float32) : IImageClassifier
     {
         public IReadOnlyList<string> ClassNames => Classes;
 
+        public Device Device => CPU;
+
+        public ScalarType DType => dtype;
+
+        public List<ScalarType> Received { get; } = new();
+
         public Tensor Predict(Tensor normalizedPixels)
         {
+            lock (Received) Received.Add(normalizedPixels.dtype);
             using var scope = NewDisposeScope();
             var mean = processor.Denormalize(normalizedPixels).mean(new long[] { 1, 2, 3 });
             var bucket = (mean * 4).floor().clamp(0, 3).to_type(ScalarType.Int64);
@@ -89,5 +96,24 @@ public sealed class BackdoorEvaluatorTests
         Assert.Equal(2.0 / 6, metrics.AttackSuccessRate, 12);
         var again = new BackdoorEvaluator(processor, batchSize: 5).Evaluate(new BrightnessClassifier(processor), data, new EvenSeedTrigger(), 2, seed: 10);
         Assert.Equal(metrics.AttackSuccessRate, again.AttackSuccessRate); // independent of the batch size
+    }
+
+    [Fact]
+    public void PixelsFollowTheClassifiersDTypeUnlessToldOtherwise()
+    {
+        var processor = new ClipImageProcessor(new ClipImageProcessorOptions { ImageSize = Size });
+        var labels = new long[] { 0, 1, 2 };
+        var images = stack(labels.Select(l => full(new long[] { 3, Size, Size }, (l + 0.5) / 4.0)).ToArray(), 0);
+        using var data = new TensorDataset(images, tensor(labels), Classes);
+        var evaluator = new BackdoorEvaluator(processor);
+
+        var float64 = new BrightnessClassifier(processor, ScalarType.Float64);
+        var metrics = evaluator.Evaluate(float64, data, trigger: null, targetClass: 0);
+        Assert.Equal(new[] { ScalarType.Float64 }, float64.Received.Distinct());
+        Assert.Equal(1.0, metrics.CleanAccuracy);
+
+        var told = new BrightnessClassifier(processor, ScalarType.Float64);
+        evaluator.Evaluate(told, data, trigger: null, targetClass: 0, dtype: ScalarType.Float32);
+        Assert.Equal(new[] { ScalarType.Float32 }, told.Received.Distinct());
     }
 }

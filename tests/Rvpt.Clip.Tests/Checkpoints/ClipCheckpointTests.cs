@@ -209,7 +209,10 @@ public sealed class ClipCheckpointTests
         }
         var jit = Assert.Throws<InvalidDataException>(() => ClipModel.FromPretrained(temp.File("ViT-B-32.pt")));
         Assert.Contains("TorchScript", jit.Message);
-        Assert.Contains("jit=False", jit.Message);
+        Assert.Contains("AllowTorchScript()", jit.Message);
+        // With the opt-in, libtorch's loader gets the file; this one is no real archive, and that is reported as bad data.
+        var broken = Assert.Throws<InvalidDataException>(() => new ClipModelBuilder().FromCheckpoint(temp.File("ViT-B-32.pt")).AllowTorchScript().Build());
+        Assert.Contains("cannot load this TorchScript archive", broken.Message);
 
         File.WriteAllBytes(temp.File("legacy.pt"), new byte[] { 0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc });
         var legacy = Assert.Throws<InvalidDataException>(() => ClipModel.FromPretrained(temp.File("legacy.pt")));

@@ -79,4 +79,20 @@ public sealed class ZeroShotClassifierTests
         Assert.Throws<InvalidDataException>(() => ClassNames.FromFile(temp.File("empty.txt")));
         Assert.Throws<FileNotFoundException>(() => ClassNames.FromFile(temp.File("absent.txt")));
     }
+
+    [SkippableFact]
+    public void TheClassifierRunsWhereTheModelIs()
+    {
+        using var golden = new ClipGolden();
+        using var bf16 = ClipModel.FromPretrained(Fixtures.ClipTinyFile("tiny_clip_openai.safetensors"), dtype: ScalarType.BFloat16);
+        using var classifier = ZeroShotClassifier.Create(bf16, new[] { "cat", "dog" });
+        Assert.Equal(ScalarType.BFloat16, classifier.DType);
+        Assert.Equal(TorchSharp.DeviceType.CPU, classifier.Device.type);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        // float64 pixels (any dtype, any device) are taken to the model's device and computed in its dtype.
+        var fromDouble = classifier.Logits(golden["pixel_values"].to_type(ScalarType.Float64));
+        var fromModelDType = classifier.Logits(golden["pixel_values"].to_type(ScalarType.BFloat16));
+        TensorAssert.BitIdentical(fromModelDType, fromDouble, "logits from float64 vs bfloat16 pixels");
+    }
 }

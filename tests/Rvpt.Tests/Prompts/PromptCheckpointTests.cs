@@ -17,7 +17,8 @@ public sealed class PromptCheckpointTests
         var path = temp.File("defended.prompts.safetensors");
         PromptCheckpoint.Save(prompts, path);
         Assert.True(File.Exists(path + ".json"));
-        Assert.InRange(new FileInfo(path).Length, 2 * 50 * 128 * 4, 2 * 50 * 128 * 4 + 8192); // prompts + a small header
+        // prompts + a header: the adapter settings and the weights signature (per base-model weight its name, shape and three 16-digit hashes)
+        Assert.InRange(new FileInfo(path).Length, 2 * 50 * 128 * 4, 2 * 50 * 128 * 4 + 8192 + SignatureBytes(clip));
 
         using var loaded = PromptCheckpoint.Load(path, clip);
         Assert.Equal(prompts.PromptedBlocks, loaded.PromptedBlocks);
@@ -36,7 +37,7 @@ public sealed class PromptCheckpointTests
         using var prompts = DeepPromptInjector.For(clip).Build();
         var path = temp.File("vit-b-32.prompts.safetensors");
         prompts.Save(path);
-        Assert.InRange(new FileInfo(path).Length, 345_600 * 4, 345_600 * 4 + 8192); // 1.38 MB of prompts + header
+        Assert.InRange(new FileInfo(path).Length, 345_600 * 4, 345_600 * 4 + 8192 + SignatureBytes(clip)); // 1.38 MB of prompts + header
         using var loaded = DeepPromptInjector.Load(path, clip);
         Assert.Equal(Enumerable.Range(4, 9), loaded.PromptedBlocks);
     }
@@ -52,7 +53,8 @@ public sealed class PromptCheckpointTests
 
         using var sameShapeOtherWeights = ClipModel.Create(clip.Config, seed: 1);
         var weights = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(path, sameShapeOtherWeights));
-        Assert.Contains("weight fingerprint", weights.Message);
+        Assert.Contains("base model weights", weights.Message);
+        Assert.Contains("hold other values", weights.Message);
         using (PromptCheckpoint.Load(path, sameShapeOtherWeights, verifyBaseWeights: false)) { }
 
         using var wider = ClipModel.Create(clip.Config with { Vision = clip.Config.Vision with { Width = 64, Heads = 1 } }, seed: 1);
@@ -62,4 +64,7 @@ public sealed class PromptCheckpointTests
         var notPrompts = Fixtures.ClipTinyFile("tiny_clip_openai.safetensors");
         Assert.Contains("not an Rvpt prompt checkpoint", Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(notPrompts, clip)).Message);
     }
+
+    /// <summary>Most bytes the weights signature takes: per weight its name and at most 100 bytes (shape, three hashes, JSON punctuation).</summary>
+    private static long SignatureBytes(ClipModel clip) => clip.state_dict().Keys.Sum(k => k.Length + 100L);
 }
