@@ -19,7 +19,7 @@ internal static class Calibration
         ["w"] = "128", ["L"] = "4", ["hd"] = "32", ["p"] = "8", ["e"] = "64", ["tw"] = "128", ["tl"] = "2",
         ["pairs"] = "24000", ["ep"] = "5", ["bs"] = "64", ["lr"] = "1e-3", ["lw"] = "1", ["warm"] = "200", ["wd"] = "0.1",
         ["tmpl"] = "default", ["db"] = "1:16", ["alpha"] = "2", ["lrs"] = "0.002,0.02,0.2", ["pep"] = "50", ["shots"] = "16",
-        ["seed"] = "1", ["vpt"] = "0", ["val"] = "600", ["test"] = "1200", ["init"] = "gauss",
+        ["seed"] = "1", ["vpt"] = "0", ["val"] = "600", ["test"] = "1200", ["init"] = "gauss", ["diag"] = "0",
     };
 
     public static void Run(string[] args, string root)
@@ -66,7 +66,7 @@ internal static class Calibration
             }));
             return m;
         });
-        double pretrainSeconds = cached ? double.NaN : sw.Elapsed.TotalSeconds;
+        double? pretrainSeconds = cached ? null : sw.Elapsed.TotalSeconds;
         Console.WriteLine($"clean model {(cached ? "cached" : $"built in {pretrainSeconds:F0}s")}: {clean.Config.ParameterCount:N0} params");
 
         // The defender's splits (base seed 2), only the defended classes.
@@ -108,6 +108,7 @@ internal static class Calibration
                         .Build().Fit(shots);
                     double v = FewShotTrainer.Evaluate(prompts, val);
                     trials.Add($"{lr}:{100 * v:F1}(fr {summary.FinalRepelling:F2})");
+                    if (a["diag"] == "1") Diagnose(prompts, val, $"D={parts[0]} b={parts[1]} {name} lr {lr}");
                     if (v > bestVal) { bestVal = v; bestLr = lr; bestFr = summary.FinalRepelling; bestTest = FewShotTrainer.Evaluate(prompts, test); }
                 }
                 results[name] = new { lr = bestLr, val = 100 * bestVal, test = 100 * bestTest, fr = bestFr, trials };
@@ -120,6 +121,41 @@ internal static class Calibration
         Directory.CreateDirectory(root);
         File.AppendAllText(Path.Combine(root, "calib.jsonl"), line + "\n");
         Console.WriteLine($"total {sw.Elapsed.TotalSeconds:F0}s");
+    }
+
+    /// <summary>
+    /// Per prompted block on the first 256 validation images: mean norm of the original class token sigma, of the
+    /// prompted one c, their mean cosine, the share of sigma's energy that is the same for every image (the mean over
+    /// images), and the norm of the class token's update by the block in the original encoder.
+    /// </summary>
+    private static void Diagnose(DeepPromptInjector prompts, TensorDataset val, string what)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var clip = prompts.Clip;
+        var n = Math.Min(256, val.Count);
+        var pixels = clip.ImageProcessor.Normalize(stack(Enumerable.Range(0, n).Select(i => val.LoadUnitImage(i)).ToArray()));
+        var trunk = prompts.RunSharedTrunk(pixels);
+        var frozen = prompts.RunFrozen(trunk);               // [N, blocks, w]
+        var prompted = prompts.RunPrompted(trunk).ClassTokens;
+        var before = trunk.select(1, 0);                     // class token entering the first prompted block
+        var lines = new List<string>();
+        for (int k = 0; k < frozen.shape[1]; k++)
+        {
+            var sg = frozen.select(1, k); var c = prompted.select(1, k);
+            var prev = k == 0 ? before : frozen.select(1, k - 1);
+            double ns = sg.norm(1).mean().item<float>(), nc = c.norm(1).mean().item<float>();
+            double cos = nn.functional.cosine_similarity(sg, c, 1).mean().item<float>();
+            double total = sg.pow(2).sum(1).mean().item<float>();
+            var mu = sg.mean(new long[] { 0 });
+            double shared = mu.pow(2).sum().item<float>() / total;
+            var labels = tensor(Enumerable.Range(0, n).Select(i => (long)val.GetLabel(i)).ToArray());
+            var classMeans = zeros(val.ClassNames.Count, sg.shape[1]).index_add(0, labels, sg, 1.0) / bincount(labels, minlength: val.ClassNames.Count).unsqueeze(1).to_type(ScalarType.Float32);
+            double between = (classMeans.index_select(0, labels) - mu).pow(2).sum(1).mean().item<float>() / total;
+            double update = (sg - prev).norm(1).mean().item<float>();
+            lines.Add($"blk{prompts.UnpromptedDepth + k + 1}: |s| {ns:F1} |c| {nc:F1} cos {cos:F2} shared {shared:F2} class {between:F2} |upd| {update:F1}");
+        }
+        Console.WriteLine($"    diag {what}: |cls in| {before.norm(1).mean().item<float>():F1} | {string.Join(" | ", lines)}");
     }
 
     /// <summary>Captions that always name two to four non-class attributes.</summary>

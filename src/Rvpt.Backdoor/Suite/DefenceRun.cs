@@ -11,6 +11,13 @@ namespace Rvpt.Backdoor;
 public sealed record DefenceRun(string Attack, DefenceKind Defence, int Seed, BackdoorMetrics Metrics, IReadOnlyDictionary<string, string> Configuration,
     IReadOnlyList<SelectionTrial> Selection, TimeSpan Elapsed)
 {
+    /// <summary>
+    /// For prompt tuning and fine-tuning: the repelling term (mean cosine between the defended and the original
+    /// class tokens) over the last epoch of the chosen run, also for plain VPT and fine-tuning where it is not
+    /// optimised; NaN for the other defences.
+    /// </summary>
+    public double FinalRepelling { get; init; } = double.NaN;
+
     /// <summary>The report cell of this run.</summary>
     /// <param name="note">Optional remark, e.g. that the backdoor did not reach the planting gate.</param>
     public DefenceReportCell ToCell(string? note = null) => new(Attack, DefenceSuite.DisplayName(Defence), Metrics, Seed, Configuration, note);

@@ -43,7 +43,8 @@ public sealed class DefenceSuite
     /// <summary>Runs every configured defence and seed.</summary>
     /// <param name="model">The (backdoored) model; it needs a tokenizer. Not modified.</param>
     /// <param name="attack">Attack name for the report.</param>
-    /// <param name="trigger">The trigger whose success is measured.</param>
+    /// <param name="trigger">The trigger whose success is measured; null measures clean accuracy only (ASR is NaN),
+    /// as on a clean model (see <see cref="PremiseCheck"/>).</param>
     /// <param name="targetClass">Index of the attack's target class.</param>
     /// <param name="trainPool">Labelled images the shots are drawn from.</param>
     /// <param name="validation">Clean labelled images for hyper-parameter selection (disjoint from the test set).</param>
@@ -52,12 +53,11 @@ public sealed class DefenceSuite
     /// <param name="progress">Receives the phase and overall fraction.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <exception cref="ArgumentException">Class names of the sets differ, or CleanCLIP is requested without pairs.</exception>
-    public DefenceSuiteResult Run(ClipModel model, string attack, ITrigger trigger, int targetClass, ILabeledImageSource trainPool,
+    public DefenceSuiteResult Run(ClipModel model, string attack, ITrigger? trigger, int targetClass, ILabeledImageSource trainPool,
         ILabeledImageSource validation, ILabeledImageSource test, IImageCaptionSource? cleanPairs = null,
         IProgress<DefenceSuiteProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(trigger);
         ArgumentNullException.ThrowIfNull(trainPool);
         ArgumentNullException.ThrowIfNull(validation);
         ArgumentNullException.ThrowIfNull(test);
@@ -74,7 +74,7 @@ public sealed class DefenceSuite
     }
 
     /// <summary>The state of one <see cref="Run"/> call.</summary>
-    private sealed class RunContext(DefenceSuite suite, ClipModel model, string attack, ITrigger trigger, int target,
+    private sealed class RunContext(DefenceSuite suite, ClipModel model, string attack, ITrigger? trigger, int target,
         ILabeledImageSource pool, ILabeledImageSource validation, ILabeledImageSource test, IImageCaptionSource? pairs,
         IProgress<DefenceSuiteProgress>? progress, CancellationToken ct)
     {
@@ -116,7 +116,7 @@ public sealed class DefenceSuite
             {
                 Report("perturbation resistivity (undefended)", 0);
                 before = PerturbationResistivity.Measure(PerturbationResistivity.Plain(model), model.ImageProcessor, ResistivitySet(),
-                    Perturbations.Standard(trigger), seed: 0, batchSize: _o.EvaluationBatchSize, device: model.Device, dtype: model.DType, cancellationToken: ct);
+                    Perturbations.Standard(trigger is null ? [] : [trigger]), seed: 0, batchSize: _o.EvaluationBatchSize, device: model.Device, dtype: model.DType, cancellationToken: ct);
                 _done++;
             }
             Report("done", 0);
@@ -165,18 +165,19 @@ public sealed class DefenceSuite
         {
             var name = DisplayName(defence);
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
+            var repelling = new Dictionary<double, double>();
             var (best, bestRate, trials) = Select($"{name} seed {seed}", _o.PromptLearningRates, (lr, phase) =>
             {
                 var prompts = DeepPromptInjector.For(model).WithOptions(_prompts with { Seed = seed }).Build();
                 try
                 {
-                    FewShotTrainer.For(model, prompts)
+                    repelling[lr] = FewShotTrainer.For(model, prompts)
                         .WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
                         .WithClasses(pool.ClassNames, _o.Templates)
                         .WithOptions(_o.PromptTraining with { LearningRate = lr, Seed = seed, CheckpointDirectory = null })
                         .WithLogger(suite._logger)
                         .Build()
-                        .Fit(shots, new InlineProgress<TrainingProgress>(p => Report(phase, p.Fraction)), ct);
+                        .Fit(shots, new InlineProgress<TrainingProgress>(p => Report(phase, p.Fraction)), ct).FinalRepelling;
                     return (prompts, FewShotTrainer.Evaluate(prompts, validation, _o.Templates, _o.EvaluationBatchSize, ct));
                 }
                 catch
@@ -202,7 +203,7 @@ public sealed class DefenceSuite
                     {
                         Report("perturbation resistivity (RVPT)", 0);
                         _after = PerturbationResistivity.Measure(PerturbationResistivity.Prompted(best), model.ImageProcessor, ResistivitySet(),
-                            Perturbations.Standard(trigger), seed: 0, batchSize: _o.EvaluationBatchSize, device: model.Device, dtype: model.DType, cancellationToken: ct);
+                            Perturbations.Standard(trigger is null ? [] : [trigger]), seed: 0, batchSize: _o.EvaluationBatchSize, device: model.Device, dtype: model.DType, cancellationToken: ct);
                         _done++;
                     }
                 }
@@ -216,7 +217,7 @@ public sealed class DefenceSuite
                     ["b"] = _prompts.Tokens.ToString(CultureInfo.InvariantCulture),
                     ["alpha"] = Format(alpha),
                 };
-                return new DefenceRun(attack, defence, seed, metrics, config, trials, TimeSpan.Zero);
+                return new DefenceRun(attack, defence, seed, metrics, config, trials, TimeSpan.Zero) { FinalRepelling = repelling[bestRate] };
             }
         }
 
@@ -294,11 +295,18 @@ public sealed class DefenceSuite
             var name = DisplayName(defence);
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
             var options = _o.FineTuning with { Alpha = alpha, UnrepelledDepth = _prompts.UnpromptedDepth };
+            var repelling = new Dictionary<double, double>();
             var (best, bestRate, trials) = Select($"{name} seed {seed}", _o.FineTuningLearningRates, (lr, phase) =>
             {
+                var lastEpoch = new List<double>();
                 var tuned = FullFineTuning.Train(model, shots, _o.Templates,
                     options with { Training = options.Training with { LearningRate = lr, Seed = seed } },
-                    new InlineProgress<TrainingProgress>(p => Report(phase, p.Fraction)), suite._logger, ct);
+                    new InlineProgress<TrainingProgress>(p =>
+                    {
+                        Report(phase, p.Fraction);
+                        if (p.Epoch == p.Epochs) lastEpoch.Add(p.Repelling);
+                    }), suite._logger, ct);
+                repelling[lr] = lastEpoch.Count > 0 ? lastEpoch.Average() : double.NaN;
                 try
                 {
                     using var classifier = ZeroShotImageClassifier.Create(tuned, validation.ClassNames, _o.Templates);
@@ -325,7 +333,7 @@ public sealed class DefenceSuite
                     ["D"] = options.UnrepelledDepth.ToString(CultureInfo.InvariantCulture),
                     ["alpha"] = Format(alpha),
                 };
-                return new DefenceRun(attack, defence, seed, metrics, config, trials, TimeSpan.Zero);
+                return new DefenceRun(attack, defence, seed, metrics, config, trials, TimeSpan.Zero) { FinalRepelling = repelling[bestRate] };
             }
         }
 
