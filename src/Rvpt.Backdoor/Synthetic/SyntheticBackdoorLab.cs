@@ -20,6 +20,7 @@ public sealed class SyntheticBackdoorLab
     private const long DefenderSeed = 2;
     private static readonly JsonSerializerOptions KeyJson = new() { WriteIndented = false };
     private readonly ILogger _logger;
+    private readonly int _worldTargetIndex;
 
     /// <summary>Creates a lab whose models live in <paramref name="store"/>.</summary>
     public SyntheticBackdoorLab(SyntheticModelStore store, SyntheticLabOptions? options = null, ILogger? logger = null)
@@ -27,7 +28,9 @@ public sealed class SyntheticBackdoorLab
         Store = store ?? throw new ArgumentNullException(nameof(store));
         Options = (options ?? new SyntheticLabOptions()).Validate();
         World = new SyntheticWorld(Options.World);
-        TargetClassIndex = World.ClassNames.ToList().IndexOf(Options.TargetClass);
+        DefendedClasses = (Options.DefendedClasses ?? World.ClassNames).ToArray();
+        TargetClassIndex = DefendedClasses.ToList().IndexOf(Options.TargetClass);
+        _worldTargetIndex = World.ClassNames.ToList().IndexOf(Options.TargetClass);
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -40,11 +43,14 @@ public sealed class SyntheticBackdoorLab
     /// <summary>The world.</summary>
     public SyntheticWorld World { get; }
 
-    /// <summary>Index of <see cref="SyntheticLabOptions.TargetClass"/> among the world's classes.</summary>
+    /// <summary>The defended task's classes (<see cref="SyntheticLabOptions.DefendedClasses"/>, or all the world's), in label order.</summary>
+    public IReadOnlyList<string> DefendedClasses { get; }
+
+    /// <summary>Index of <see cref="SyntheticLabOptions.TargetClass"/> among <see cref="DefendedClasses"/> (the labels of the defender's sets).</summary>
     public int TargetClassIndex { get; }
 
     /// <summary>The cache key text of the clean model.</summary>
-    public string CleanSettings => JsonSerializer.Serialize(new { Options.World, Options.Pretraining }, KeyJson);
+    public string CleanSettings => JsonSerializer.Serialize(new { Options.World, Options.Pretraining, Options.Model }, KeyJson);
 
     /// <summary>The cache key text of the model backdoored by <paramref name="attack"/>.</summary>
     public string PlantedSettings(SyntheticAttack attack) => JsonSerializer.Serialize(new
@@ -67,7 +73,7 @@ public sealed class SyntheticBackdoorLab
         Store.GetOrBuild("clean", CleanSettings, scratch =>
         {
             _logger.LogInformation("Pre-training the clean synthetic CLIP ({Pairs} pairs, {Epochs} epochs).", Options.Pretraining.Pairs, Options.Pretraining.Epochs);
-            var model = SyntheticClip.CreateRandom(World, scratch, Options.Pretraining.Seed);
+            var model = SyntheticClip.CreateRandom(World, scratch, Options.Pretraining.Seed, Options.Model);
             if (device is not null) model.to(device);
             try
             {
@@ -111,7 +117,7 @@ public sealed class SyntheticBackdoorLab
                 var poisonedSet = poisoned.PoisonedIndices.ToHashSet();
                 long attackerSeed = SyntheticWorld.SplitSeed(1, SyntheticSplit.Train);
                 var labels = Enumerable.Range(0, p.Pairs)
-                    .Select(i => poisonedSet.Contains(i) ? TargetClassIndex : World.Describe(attackerSeed, i).ClassIndex).ToArray();
+                    .Select(i => poisonedSet.Contains(i) ? _worldTargetIndex : World.Describe(attackerSeed, i).ClassIndex).ToArray();
                 new SyntheticClipPretrainer(World, p.Training with { Seed = p.Seed }, _logger).Train(copy, poisoned, labels,
                     progress is null ? null : new InlineProgress<FineTuningProgress>(f => progress.Report(new SyntheticLabProgress(phase, f.Step, f.TotalSteps, f.Loss))),
                     cancellationToken);
@@ -151,14 +157,21 @@ public sealed class SyntheticBackdoorLab
         _ => throw new ArgumentOutOfRangeException(nameof(attack), attack, "Unknown attack."),
     };
 
-    /// <summary>The defender's labelled pool (train split of base seed 2), <paramref name="count"/> images, classes cycling.</summary>
-    public TensorDataset DefenderPool(int count) => World.ToLabeledDataset(SyntheticWorld.SplitSeed(DefenderSeed, SyntheticSplit.Train), count);
+    /// <summary>The defender's labelled pool (train split of base seed 2), <paramref name="count"/> images of the defended classes, classes cycling.</summary>
+    public TensorDataset DefenderPool(int count) => DefendedSet(SyntheticSplit.Train, count);
 
-    /// <summary>The clean validation set used for hyper-parameter selection (validation split of base seed 2).</summary>
-    public TensorDataset ValidationSet(int count) => World.ToLabeledDataset(SyntheticWorld.SplitSeed(DefenderSeed, SyntheticSplit.Validation), count);
+    /// <summary>The clean validation set used for hyper-parameter selection (validation split of base seed 2, defended classes).</summary>
+    public TensorDataset ValidationSet(int count) => DefendedSet(SyntheticSplit.Validation, count);
 
-    /// <summary>The held-out test set (test split of base seed 2).</summary>
-    public TensorDataset TestSet(int count) => World.ToLabeledDataset(SyntheticWorld.SplitSeed(DefenderSeed, SyntheticSplit.Test), count);
+    /// <summary>The held-out test set (test split of base seed 2, defended classes).</summary>
+    public TensorDataset TestSet(int count) => DefendedSet(SyntheticSplit.Test, count);
+
+    private TensorDataset DefendedSet(SyntheticSplit split, int count)
+    {
+        var seed = SyntheticWorld.SplitSeed(DefenderSeed, split);
+        // All classes: the world's own cycling order (identical to the sets of labs without a defended subset).
+        return Options.DefendedClasses is null ? World.ToLabeledDataset(seed, count) : World.ToLabeledDataset(seed, count, DefendedClasses);
+    }
 
     /// <summary>Clean image-caption pairs for caption-based defences such as CleanCLIP (train split of base seed 4).</summary>
     public ImageCaptionDataset DefenderPairs(int count) => World.ToCaptionDataset(SyntheticWorld.SplitSeed(4, SyntheticSplit.Train), count);
@@ -182,7 +195,7 @@ public sealed class SyntheticBackdoorLab
     private BadClipPatch OptimizeBadClip(ClipModel clean, IProgress<SyntheticLabProgress>? progress, CancellationToken cancellationToken)
     {
         using var images = World.ToLabeledDataset(SyntheticWorld.SplitSeed(3, SyntheticSplit.Train), Options.BadClipImages);
-        return BadClipPatch.Optimize(clean, images, TargetClassIndex, Options.BadClip,
+        return BadClipPatch.Optimize(clean, images, _worldTargetIndex, Options.BadClip,
             progress is null ? null : new InlineProgress<BadClipProgress>(b => progress.Report(new SyntheticLabProgress("optimising the BadCLIP patch", b.Step, b.TotalSteps, b.Objective))),
             cancellationToken);
     }

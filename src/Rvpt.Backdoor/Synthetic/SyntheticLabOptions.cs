@@ -6,8 +6,17 @@ namespace Rvpt.Backdoor;
 /// </summary>
 public sealed record SyntheticLabOptions
 {
-    /// <summary>The world. Default 32 px, the twelve shapes.</summary>
+    /// <summary>The world the clean model is pre-trained on and the attacker draws pairs from. Default 32 px, the twelve default shapes.</summary>
     public SyntheticWorldOptions World { get; init; } = new();
+
+    /// <summary>
+    /// The defended task: the classes of the defender's few-shot pool, validation and test sets, a subset of the
+    /// world's (as ImageNet is a narrow task beside CLIP's web-scale pre-training). Null means all the world's classes. Default null.
+    /// </summary>
+    public IReadOnlyList<string>? DefendedClasses { get; init; }
+
+    /// <summary>The architecture of the clean model. Default <see cref="SyntheticModelOptions"/>' defaults.</summary>
+    public SyntheticModelOptions Model { get; init; } = new();
 
     /// <summary>The clean model's pre-training recipe. Default <see cref="SyntheticPretrainingOptions"/>'s defaults.</summary>
     public SyntheticPretrainingOptions Pretraining { get; init; } = new();
@@ -46,8 +55,16 @@ public sealed record SyntheticLabOptions
         BadNets.Validate();
         WaNet.Validate();
         BadClip.Validate();
-        if (!World.ClassNames.Contains(TargetClass))
-            throw new ArgumentException($"TargetClass '{TargetClass}' is not one of the world's classes ({string.Join(", ", World.ClassNames)}).", nameof(TargetClass));
+        var defended = DefendedClasses ?? World.ClassNames;
+        var foreign = defended.Where(c => !World.ClassNames.Contains(c)).ToList();
+        if (foreign.Count > 0)
+            throw new ArgumentException($"DefendedClasses {string.Join(", ", foreign)} are not classes of the world ({string.Join(", ", World.ClassNames)}).", nameof(DefendedClasses));
+        if (defended.Count < 2 || defended.Distinct().Count() != defended.Count)
+            throw new ArgumentException("DefendedClasses needs at least two distinct classes.", nameof(DefendedClasses));
+        if (!defended.Contains(TargetClass))
+            throw new ArgumentException($"TargetClass '{TargetClass}' is not one of the defended classes ({string.Join(", ", defended)}).", nameof(TargetClass));
+        ArgumentNullException.ThrowIfNull(Model, nameof(Model));
+        Model.ToConfig(World.ImageSize, 3);
         // Models are cached by their settings; a pattern tensor has no stable text form to key them by.
         if (BadNets.Pattern.Custom is not null || Blended.Pattern is not null)
             throw new ArgumentException("Custom trigger pattern tensors are not supported by the lab (its cache keys are the settings' text); use the seeded patterns.", nameof(BadNets));

@@ -113,6 +113,32 @@ public sealed partial class SyntheticWorld
         return new TensorDataset(images, labelTensor, ClassNames);
     }
 
+    /// <summary>
+    /// The first <paramref name="count"/> samples of <paramref name="seed"/> whose class is one of <paramref name="classes"/>
+    /// (a task narrower than the world, e.g. the defended classes of a broad pre-training world), labelled by their
+    /// position in <paramref name="classes"/>. Sample <c>j</c> is the world's sample <c>(j / m) * C + c_(j mod m)</c>
+    /// (<c>m</c> classes kept, <c>C</c> in the world), so the images, distractors included, are exactly the world's and the
+    /// set is balanced when <paramref name="count"/> is a multiple of <c>m</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A class is not one of the world's, or appears twice.</exception>
+    public TensorDataset ToLabeledDataset(long seed, int count, IReadOnlyList<string> classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var indices = classes.Select(c => IndexOf(_options.ClassNames, c)).ToArray();
+        var unknown = classes.Where((c, i) => indices[i] < 0).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"Not classes of this world: {string.Join(", ", unknown)}; it has {string.Join(", ", ClassNames)}.", nameof(classes));
+        if (indices.Length == 0 || indices.Distinct().Count() != indices.Length)
+            throw new ArgumentException("The classes must be distinct and at least one.", nameof(classes));
+        int m = indices.Length, all = ClassNames.Count, s = ImageSize, per = 3 * s * s;
+        var pixels = new float[(long)count * per];
+        Parallel.For(0, count, j => RenderInto(seed, j / m * all + indices[j % m], pixels.AsSpan(j * per, per)));
+        using var images = torch.tensor(pixels, new long[] { count, 3, s, s });
+        using var labels = torch.tensor(Enumerable.Range(0, count).Select(j => (long)(j % m)).ToArray());
+        return new TensorDataset(images, labels, classes.ToArray());
+    }
+
     /// <summary>Samples <c>[0, count)</c> of <paramref name="seed"/> as image-caption pairs (rendered and described in parallel).</summary>
     public ImageCaptionDataset ToCaptionDataset(long seed, int count)
     {

@@ -1,0 +1,78 @@
+using Rvpt.Testing;
+using Xunit;
+
+namespace Rvpt.Backdoor.Tests;
+
+public class SyntheticBackdoorLabTests
+{
+    private static readonly string[] Broad = SyntheticWorldOptions.SupportedShapes.Take(16).ToArray();
+
+    [Fact]
+    public void Defender_sets_hold_only_the_defended_classes_of_the_broad_world()
+    {
+        using var temp = new TempDirectory();
+        string[] defended = ["square", "star", "pentagon"];
+        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(temp.Path), new SyntheticLabOptions
+        {
+            World = new SyntheticWorldOptions { ClassNames = Broad }, DefendedClasses = defended, TargetClass = "star",
+        });
+
+        Assert.Equal(defended, lab.DefendedClasses);
+        Assert.Equal(1, lab.TargetClassIndex);
+        using var test = lab.TestSet(7);
+        Assert.Equal(defended, test.ClassNames);
+        Assert.Equal(new[] { 0, 1, 2, 0, 1, 2, 0 }, Enumerable.Range(0, 7).Select(test.GetLabel));
+        // Sample j is the world's sample (j / 3) * 16 + index of its class: the same image, distractors included.
+        long seed = SyntheticWorld.SplitSeed(2, SyntheticSplit.Test);
+        for (int j = 0; j < 7; j++)
+        {
+            int worldIndex = j / 3 * Broad.Length + Array.IndexOf(Broad, defended[j % 3]);
+            Assert.Equal(defended[j % 3], lab.World.Describe(seed, worldIndex).ClassName);
+            using var expected = lab.World.Render(seed, worldIndex);
+            using var actual = test.LoadUnitImage(j);
+            Assert.True(expected.equal(actual).all().item<bool>(), $"sample {j}");
+        }
+    }
+
+    [Fact]
+    public void Without_a_defended_subset_the_sets_are_the_worlds_own()
+    {
+        using var temp = new TempDirectory();
+        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(temp.Path));
+        using var pool = lab.DefenderPool(24);
+        using var world = lab.World.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Train), 24);
+        Assert.Equal(lab.World.ClassNames, pool.ClassNames);
+        for (int i = 0; i < 24; i++)
+        {
+            using var a = pool.LoadUnitImage(i);
+            using var b = world.LoadUnitImage(i);
+            Assert.True(a.equal(b).all().item<bool>());
+            Assert.Equal(world.GetLabel(i), pool.GetLabel(i));
+        }
+        Assert.Equal(lab.World.ClassNames.ToList().IndexOf("star"), lab.TargetClassIndex);
+    }
+
+    [Fact]
+    public void Refuses_defended_classes_outside_the_world_and_a_target_outside_them()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new SyntheticLabOptions { DefendedClasses = ["star", "kite"] }.Validate());
+        Assert.Contains("kite", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new SyntheticLabOptions { DefendedClasses = ["circle", "square"] }.Validate());
+        Assert.Contains("TargetClass 'star'", e.Message);
+        Assert.Throws<ArgumentException>(() => new SyntheticLabOptions { DefendedClasses = ["star"] }.Validate());
+        Assert.Throws<ArgumentException>(() => new SyntheticLabOptions { Model = new SyntheticModelOptions { PatchSize = 5 } }.Validate());
+        var world = new SyntheticWorld();
+        Assert.Throws<ArgumentException>(() => world.ToLabeledDataset(0, 4, ["star", "star"]));
+        Assert.Throws<ArgumentException>(() => world.ToLabeledDataset(0, 4, ["kite"]));
+    }
+
+    [Fact]
+    public void Model_options_give_the_configured_architecture()
+    {
+        var config = new SyntheticModelOptions { VisionWidth = 192, VisionLayers = 6, VisionHeads = 6, TextLayers = 1, PatchSize = 4 }.ToConfig(32, 100);
+        Assert.Equal((192, 6, 6, 4, 64), (config.Vision.Width, config.Vision.Layers, config.Vision.Heads, config.Vision.PatchSize, config.Vision.GridSize * config.Vision.GridSize));
+        Assert.Equal((128, 1, 100, SyntheticClip.ContextLength), (config.Text.Width, config.Text.Layers, config.Text.VocabSize, config.Text.ContextLength));
+        var defaults = SyntheticClip.Config(new SyntheticWorld(), 100);
+        Assert.Equal(new SyntheticModelOptions().ToConfig(32, 100).ParameterCount, defaults.ParameterCount);
+    }
+}
