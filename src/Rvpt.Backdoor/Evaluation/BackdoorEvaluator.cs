@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace Rvpt.Backdoor;
 
 /// <summary>
-/// Measures a classifier on a labelled test set: clean accuracy on the clean images, and attack success rate on the
-/// same images with a trigger applied in [0, 1] pixel space after CLIP's resize and centre crop (as the paper does),
+/// Measures a classifier on a labelled test set: clean accuracy on the clean images (CLIP's resize and centre crop), and
+/// attack success rate on the same images with a trigger applied in [0, 1] pixel space where <see cref="Placement"/>
+/// says (by default as the attacks' code does: the whole image resized to S x S, the trigger, an 8-bit round trip),
 /// then normalised.
 /// </summary>
 public sealed class BackdoorEvaluator
@@ -25,6 +26,13 @@ public sealed class BackdoorEvaluator
 
     /// <summary>Images per forward pass.</summary>
     public int BatchSize { get; }
+
+    /// <summary>
+    /// Where the trigger is applied. Default <see cref="TriggerPlacement.ResizeThenTrigger"/>, as CleanCLIP's and
+    /// BadCLIP's evaluation code (<c>ImageLabelDataset</c> with <c>add_backdoor</c>); Rvpt's earlier placement is
+    /// <see cref="TriggerPlacement.AfterCentreCrop"/>.
+    /// </summary>
+    public TriggerPlacement Placement { get; init; } = TriggerPlacement.ResizeThenTrigger;
 
     /// <summary>
     /// Evaluates <paramref name="classifier"/> on <paramref name="test"/>. With a trigger, each image's random choices
@@ -48,14 +56,23 @@ public sealed class BackdoorEvaluator
             cancellationToken.ThrowIfCancellationRequested();
             int n = Math.Min(BatchSize, test.Count - start);
             using var scope = NewDisposeScope();
-            var unitBatch = UnitImageBatch.Load(test.LoadUnitImage, UnitImageBatch.Range(start, n), _transform, cancellationToken);
+            var indices = UnitImageBatch.Range(start, n);
+            Tensor unitBatch, triggerInput;
+            if (trigger is null || Placement == TriggerPlacement.AfterCentreCrop)
+            {
+                unitBatch = UnitImageBatch.Load(test.LoadUnitImage, indices, _transform, cancellationToken);
+                triggerInput = unitBatch;
+            }
+            else
+                (unitBatch, triggerInput) = UnitImageBatch.LoadTwoViews(test.LoadUnitImage, indices, _transform.ApplyUnit,
+                    raw => TriggeredImage.BeforeTrigger(raw, Placement, _transform), cancellationToken);
             for (int i = 0; i < n; i++) labels[start + i] = test.GetLabel(start + i);
 
             Predict(classifier, unitBatch, device, dtype).CopyTo(clean, start);
             if (trigger is not null)
             {
-                var poisoned = cat(Enumerable.Range(0, n).Select(i => trigger.Apply(unitBatch.narrow(0, i, 1), Mix(seed, start + i))).ToArray(), 0);
-                Predict(classifier, poisoned, device, dtype).CopyTo(triggered!, start);
+                var poisoned = cat(Enumerable.Range(0, n).Select(i => trigger.Apply(triggerInput.narrow(0, i, 1), Mix(seed, start + i))).ToArray(), 0);
+                Predict(classifier, TriggeredImage.AfterTrigger(poisoned, Placement), device, dtype).CopyTo(triggered!, start);
             }
         }
         return BackdoorMetrics.Compute(labels, clean, triggered, targetClass, test.ClassNames.Count);

@@ -24,6 +24,31 @@ internal static class UnitImageBatch
         }
     }
 
+    /// <summary>
+    /// Two stacked views of each image from one decode: <paramref name="first"/> and <paramref name="second"/> map a
+    /// [3, H, W] unit image to [3, S, S]. Both batches are in the caller's dispose scope.
+    /// </summary>
+    public static (Tensor First, Tensor Second) LoadTwoViews(Func<int, Tensor> load, IReadOnlyList<int> indices,
+        Func<Tensor, Tensor> first, Func<Tensor, Tensor> second, CancellationToken cancellationToken)
+    {
+        var a = new Tensor[indices.Count];
+        var b = new Tensor[indices.Count];
+        try
+        {
+            Parallel.For(0, indices.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            {
+                using var raw = load(indices[i]);
+                a[i] = first(raw).DetachFromDisposeScope();
+                b[i] = second(raw).DetachFromDisposeScope();
+            });
+            return (stack(a, 0), stack(b, 0));
+        }
+        finally
+        {
+            foreach (var r in a.Concat(b)) r?.Dispose();
+        }
+    }
+
     /// <summary>The indices <c>start .. start + count - 1</c>.</summary>
     public static int[] Range(int start, int count) => Enumerable.Range(start, count).ToArray();
 }
