@@ -39,6 +39,9 @@ internal static class TrainingRun
         };
         // Only when set, so that states written before the option existed still resume.
         if (options.ComputeDType is { } dtype && dtype != prompts.Clip.DType) run["compute_dtype"] = dtype.ToString();
+        // The steps of an epoch depend on it; only when in effect, so that states written before the option (which kept
+        // the last batch) resume with DropLast = false and are refused with it.
+        if (options.DropLast && data.Count >= options.BatchSize && data.Count % options.BatchSize != 0) run["drop_last"] = "true";
         return run;
     }
 
