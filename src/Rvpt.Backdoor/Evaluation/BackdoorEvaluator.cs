@@ -40,12 +40,32 @@ public sealed class BackdoorEvaluator
     /// </summary>
     /// <exception cref="ArgumentException">The classifier's and the data's class names differ.</exception>
     public BackdoorMetrics Evaluate(IImageClassifier classifier, ILabeledImageSource test, ITrigger? trigger, int targetClass,
-        long seed = 0, Device? device = null, ScalarType dtype = ScalarType.Float32, CancellationToken cancellationToken = default)
+        long seed = 0, Device? device = null, ScalarType dtype = ScalarType.Float32, CancellationToken cancellationToken = default) =>
+        Run(classifier, classifier, test, trigger, targetClass, seed, device, dtype, cancellationToken);
+
+    /// <summary>
+    /// Evaluates with a separate classifier for the triggered images: for TrojVQA, one whose class prompts carry the
+    /// trigger's text key (<see cref="TrojVqaTrigger.KeyedTemplates"/>), as BadCLIP's evaluation builds them. Clean
+    /// accuracy uses <paramref name="classifier"/>, attack success <paramref name="triggeredClassifier"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A classifier's class names differ from the test set's.</exception>
+    public BackdoorMetrics Evaluate(IImageClassifier classifier, IImageClassifier triggeredClassifier, ILabeledImageSource test, ITrigger trigger,
+        int targetClass, long seed = 0, Device? device = null, ScalarType dtype = ScalarType.Float32, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(triggeredClassifier);
+        ArgumentNullException.ThrowIfNull(trigger);
+        return Run(classifier, triggeredClassifier, test, trigger, targetClass, seed, device, dtype, cancellationToken);
+    }
+
+    private BackdoorMetrics Run(IImageClassifier classifier, IImageClassifier triggeredClassifier, ILabeledImageSource test, ITrigger? trigger,
+        int targetClass, long seed, Device? device, ScalarType dtype, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(test);
         if (!classifier.ClassNames.SequenceEqual(test.ClassNames))
             throw new ArgumentException("The classifier's class names differ from the test set's.", nameof(classifier));
+        if (!triggeredClassifier.ClassNames.SequenceEqual(test.ClassNames))
+            throw new ArgumentException("The triggered-image classifier's class names differ from the test set's.", nameof(triggeredClassifier));
         device ??= CPU;
         var labels = new long[test.Count];
         var clean = new long[test.Count];
@@ -72,7 +92,7 @@ public sealed class BackdoorEvaluator
             if (trigger is not null)
             {
                 var poisoned = cat(Enumerable.Range(0, n).Select(i => trigger.Apply(triggerInput.narrow(0, i, 1), Mix(seed, start + i))).ToArray(), 0);
-                Predict(classifier, TriggeredImage.AfterTrigger(poisoned, Placement), device, dtype).CopyTo(triggered!, start);
+                Predict(triggeredClassifier, TriggeredImage.AfterTrigger(poisoned, Placement), device, dtype).CopyTo(triggered!, start);
             }
         }
         return BackdoorMetrics.Compute(labels, clean, triggered, targetClass, test.ClassNames.Count);
