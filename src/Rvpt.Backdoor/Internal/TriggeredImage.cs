@@ -15,7 +15,12 @@ internal static class TriggeredImage
         if (placement == TriggerPlacement.AfterCentreCrop) return transform.ApplyUnit(raw);
         if (raw.dim() != 3 || raw.shape[0] != 3 || !is_floating_point(raw.dtype))
             throw new ArgumentException($"Expected a floating-point [3, H, W] image; got {raw.dtype} [{string.Join(", ", raw.shape)}].", nameof(raw));
-        var size = transform.ImageSize;
+        return ResizeToSquare(raw, transform.ImageSize);
+    }
+
+    /// <summary>A <c>[3, H, W]</c> image resized to <c>[3, size, size]</c>: bicubic, antialiased, clamped to [0, 1] (a copy when already that size).</summary>
+    internal static Tensor ResizeToSquare(Tensor raw, long size)
+    {
         if (raw.shape[1] == size && raw.shape[2] == size) return raw.clone();
         using var scope = NewDisposeScope();
         var resized = nn.functional.interpolate(raw.unsqueeze(0), new long[] { size, size }, mode: InterpolationMode.Bicubic,
