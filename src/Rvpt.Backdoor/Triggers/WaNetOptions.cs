@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
 namespace Rvpt.Backdoor;
@@ -29,7 +30,10 @@ public sealed record WaNetOptions
     /// instead of drawing one from <see cref="FieldSeed"/>; images must then be H x W. Not owned: the caller keeps it
     /// alive while the trigger is used. Default null. <see cref="FromNoiseGridFile"/> reads CleanCLIP's
     /// <c>noise_grid_k=224_s=1_inputheight=224_gridrescale=1.pt</c>.
+    /// (Not part of the options' JSON form: a tensor has none; settings keys that serialise these options, such as the
+    /// synthetic lab's, do not see it.)
     /// </summary>
+    [JsonIgnore]
     public Tensor? NoiseGrid { get; init; }
 
     /// <summary>

@@ -135,6 +135,15 @@ public sealed class AuthorsCodeTriggerTests
     }
 
     [Fact]
+    public void WaNet_Options_StillSerialise_ForSettingsKeys()
+    {
+        // The synthetic lab keys its cached models by the JSON of WaNetOptions; a Tensor property must not break that.
+        var json = System.Text.Json.JsonSerializer.Serialize(new WaNetOptions { NoiseGrid = zeros(1, 4, 4, 2) });
+        Assert.Contains("\"Strength\":1", json);
+        Assert.DoesNotContain("NoiseGrid", json);
+    }
+
+    [Fact]
     public void WaNet_NoiseGridFile_RefusesOtherPickles_NamingTheFile()
     {
         using var dir = new TempDirectory();
