@@ -182,6 +182,31 @@ public sealed class AuthorsCodeTriggerTests
         TensorAssert.BitIdentical(x, TriggeredImage.AfterTrigger(x, TriggerPlacement.AfterCentreCrop), "no round trip after the crop");
     }
 
+    [Fact]
+    public void TriggersFromFiles_APatchImageWithSizeAndPosition_AndABlendImageWithARatio()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDirectory();
+        // A 4 x 4 PNG: red left half, blue right half (exact in 8 bits).
+        var pixels = zeros(3, 4, 4);
+        pixels[0].narrow(1, 0, 2).fill_(1);
+        pixels[2].narrow(1, 2, 2).fill_(1);
+        var path = Path.Combine(dir.Path, "patch.png");
+        using (var image = ClipImageProcessor.UnitTensorToImage(pixels))
+            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, path);
+
+        var badNets = new BadNetsTrigger(new BadNetsOptions { Pattern = PatchPattern.FromFile(path), PatchSize = 56, Position = PatchPosition.At(28, 56) });
+        var images = TriggerTestImages.Noise(1, 16, 16);
+        var patched = badNets.Apply(images);
+        // 56 at 224 is 4 px at 16 px; (28, 56) at 224 is (2, 4).
+        TensorAssert.Close(pixels, patched[0].narrow(1, 2, 4).narrow(2, 4, 4), 1e-6, "the patch image at its place");
+        Assert.True(TriggerTestImages.SameMask(TriggerTestImages.Square(16, 16, 2, 4, 4), TriggerTestImages.ChangedMask(images, patched)[0]));
+
+        var blended = new BlendedTrigger(BlendedOptions.FromFile(path, 0.3)).Apply(TriggerTestImages.Noise(1, 4, 4));
+        TensorAssert.Close(TriggerTestImages.Noise(1, 4, 4).mul(0.7).add(pixels.mul(0.3)), blended, 1e-6, "blend with ratio 0.3");
+        Assert.Throws<FileNotFoundException>(() => PatchPattern.FromFile(Path.Combine(dir.Path, "missing.png")));
+    }
+
     private static (long Y, long X)[] Positions(Tensor positions)
     {
         var flat = positions.data<long>().ToArray();
