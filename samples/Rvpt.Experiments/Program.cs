@@ -5,6 +5,7 @@
 //   plant-caption <pretrainEpochs> <pretrainPairs> <plantPairs> <poisonFraction> <plantEpochs> <plantLr> <attack> [wanetStrength]
 //   plant <attack> <poisonFraction> <epochs> <lr> <pairs> <labelWeight> [fixed|no] [wanetStrength]
 //   defend <attack> <poisonFraction> <epochs> <lr> <pairs> [defences] [promptLrs] [alpha] [D] [b]     (NOAUG=1: no augmentation)
+//   issba <imageSize> <steps> <trainImages> [residualWeight] [width]   (ISSBA's StegaStamp model on the synthetic world, resized)
 using System.Diagnostics;
 using Rvpt;
 using Rvpt.Backdoor;
@@ -23,7 +24,8 @@ switch (args.FirstOrDefault())
     case "defend": Defend(rest, root); break;
     case "calib": Calibration.Run(rest, root); break;
     case "shapes": ShapeSheet.Write(rest[0]); break;
-    default: Console.Error.WriteLine("usage: pretrain | plant-caption | plant | defend (see the comment at the top of Program.cs)"); return 2;
+    case "issba": Issba(rest, root); break;
+    default: Console.Error.WriteLine("usage: pretrain | plant-caption | plant | defend | calib | shapes | issba (see the comment at the top of Program.cs)"); return 2;
 }
 return 0;
 
@@ -194,4 +196,28 @@ static void Defend(string[] args, string root)
     foreach (var run in r.Runs)
         Console.WriteLine($"{run.Defence,-12} {run.Metrics.ToCell(),-16} {run.Elapsed.TotalSeconds,6:F1}s  {string.Join(" ", run.Selection.Select(t => $"{t.Candidate}:{100 * t.ValidationAccuracy:F1}{(t.Chosen ? "*" : "")}"))}");
     Console.WriteLine($"total t {sw.Elapsed.TotalSeconds:F0}s");
+}
+
+// ISSBA: trains the StegaStamp-style encoder/decoder on synthetic images (resized to imageSize) and reports PSNR,
+// bit accuracy and time; the model is saved under <root>/issba-<size>.safetensors.
+static void Issba(string[] args, string root)
+{
+    int size = int.Parse(args[0]); int steps = int.Parse(args[1]); int count = int.Parse(args[2]);
+    double weight = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : new IssbaTrainingOptions().ResidualWeight;
+    int width = args.Length > 4 ? int.Parse(args[4]) : size == 224 ? 32 : 16;
+    var world = new SyntheticWorld();
+    using var train = world.ToLabeledDataset(SyntheticWorld.SplitSeed(5, SyntheticSplit.Train), count);
+    using var validation = world.ToLabeledDataset(SyntheticWorld.SplitSeed(5, SyntheticSplit.Validation), 256);
+    var modelOptions = size == 224 ? IssbaModelOptions.At224 with { Width = width } : new IssbaModelOptions { ImageSize = size, Width = width };
+    using var model = new IssbaModel(modelOptions);
+    var options = new IssbaTrainingOptions { Steps = steps, ResidualWeight = weight, };
+    var clock = Stopwatch.StartNew();
+    var report = IssbaTrainer.Train(model, train, validation, options, new Progress<IssbaTrainingProgress>(p =>
+    {
+        if (p.Step % 100 == 0 || p.Step == p.TotalSteps - 1)
+            Console.WriteLine($"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} bit acc {p.BitAccuracy:F3} ({clock.Elapsed.TotalSeconds:F0} s)");
+    }));
+    Console.WriteLine($"ISSBA {size} px, {model.ParameterCount:N0} weights, {steps} steps of {options.BatchSize}: PSNR {report.Psnr:F2} dB, bit accuracy {report.BitAccuracy:P2} (trigger secret {report.TriggerBitAccuracy:P2}), mean |residual| {report.MeanAbsResidual * 255:F2}/255, {report.Elapsed.TotalSeconds:F0} s");
+    Directory.CreateDirectory(root);
+    model.Save(Path.Combine(root, $"issba-{size}.safetensors"));
 }

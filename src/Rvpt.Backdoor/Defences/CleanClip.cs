@@ -7,10 +7,10 @@ using static TorchSharp.torch;
 namespace Rvpt.Backdoor;
 
 /// <summary>Mean losses of the last epoch of a <see cref="CleanClip"/> run.</summary>
-/// <param name="Total">Weighted total <c>lambda1 * Multimodal + lambda2 * (ImageInModality + TextInModality)</c>.</param>
+/// <param name="Total">Weighted total <c>lambda1 * Multimodal + lambda2 * (ImageInModality + TextInModality) / 2</c>.</param>
 /// <param name="Multimodal">Symmetric image-caption InfoNCE.</param>
-/// <param name="ImageInModality">Symmetric image-image InfoNCE between the plain and augmented image views.</param>
-/// <param name="TextInModality">Symmetric text-text InfoNCE between the plain and augmented caption views.</param>
+/// <param name="ImageInModality">Image-image InfoNCE between the plain and augmented image views (<see cref="CleanClip.InModalityLoss"/>).</param>
+/// <param name="TextInModality">Text-text InfoNCE between the plain and augmented caption views.</param>
 public sealed record CleanClipLosses(double Total, double Multimodal, double ImageInModality, double TextInModality);
 
 /// <summary>
@@ -22,10 +22,12 @@ public sealed record CleanClipLosses(double Total, double Multimodal, double Ima
 /// For each pair there are two image views, the plain one (resized and centre-cropped, as in
 /// <see cref="ContrastiveFineTuner"/>) and an augmented one (<see cref="CoOpAugmentation"/>: random resized crop
 /// and horizontal flip), and two caption views, the plain caption and <see cref="CaptionAugmentation"/> of it.
-/// The loss of a step is <c>lambda1 * InfoNCE(image, text) + lambda2 * (InfoNCE(image, image') + InfoNCE(text, text'))</c>,
-/// each InfoNCE symmetric (the mean of the row and column cross-entropies) over the batch with the model's logit scale
-/// and the positives on the diagonal. (CleanCLIP's code averages one direction of each in-modality term; the symmetric
-/// sum here follows the paper's formula.) The optimiser and schedule are those of <see cref="ContrastiveFineTuner"/>:
+/// The loss of a step is CleanCLIP's code (<c>src/train.py</c>, <c>get_loss</c> with <c>--inmodal</c>):
+/// <c>lambda1 * (CE(L_it) + CE(L_ti)) / 2 + lambda2 * (CE(L_ii') + CE(L_tt')) / 2</c> over the batch with the model's
+/// logit scale and the positives on the diagonal; the multimodal term is symmetric, each in-modality term one direction
+/// (rows: the plain view, columns: the augmented view), and the two in-modality terms are averaged.
+/// <see cref="CleanClipOptions.SymmetricInModality"/> makes the in-modality terms symmetric as well. The optimiser and
+/// schedule are those of <see cref="ContrastiveFineTuner"/>:
 /// AdamW and a per-step cosine decay after an optional linear warm-up. Colour jitter and AutoAugment are not applied.
 /// Every step runs in its own dispose scope; all randomness comes from <see cref="ContrastiveFineTuningOptions.Seed"/>.
 /// </remarks>
@@ -113,9 +115,9 @@ public static class CleanClip
                         var (image, imageAug) = (images.narrow(0, 0, n), images.narrow(0, n, n));
                         var (text, textAug) = (texts.narrow(0, 0, n), texts.narrow(0, n, n));
                         var multimodal = InfoNce(image, text, clip.LogitScale);
-                        var imageSsl = InModalityLoss(image, imageAug, clip.LogitScale);
-                        var textSsl = InModalityLoss(text, textAug, clip.LogitScale);
-                        var loss = options.MultimodalWeight * multimodal + options.InModalityWeight * (imageSsl + textSsl);
+                        var imageSsl = InModalityLoss(image, imageAug, clip.LogitScale, options.SymmetricInModality);
+                        var textSsl = InModalityLoss(text, textAug, clip.LogitScale, options.SymmetricInModality);
+                        var loss = Combine(multimodal, imageSsl, textSsl, options);
                         total = loss.item<float>();
                         if (!double.IsFinite(total))
                             throw new InvalidOperationException($"The CleanCLIP loss became {total} at epoch {epoch + 1}, step {step + 1} (learning rate {lr}).");
@@ -147,18 +149,28 @@ public static class CleanClip
     }
 
     /// <summary>
-    /// CleanCLIP's in-modality self-supervised loss for two views of the same batch of one modality: the symmetric
-    /// InfoNCE <c>(CE(L, i) + CE(Lᵀ, i)) / 2</c> with <c>L = exp(logitScale) * v1 v2ᵀ</c> over the L2-normalised
-    /// embeddings, row i of <paramref name="view2"/> being the positive of row i of <paramref name="view1"/>.
+    /// CleanCLIP's in-modality self-supervised loss for two views of the same batch of one modality:
+    /// <c>CE(L, i)</c> with <c>L = exp(logitScale) * v1 v2ᵀ</c> over the L2-normalised embeddings, row i of
+    /// <paramref name="view2"/> being the positive of row i of <paramref name="view1"/> (CleanCLIP <c>src/train.py</c>:
+    /// <c>criterion(logits_image_per_augmented_image, target)</c>); with <paramref name="symmetric"/>,
+    /// <c>(CE(L, i) + CE(Lᵀ, i)) / 2</c>.
     /// </summary>
-    /// <param name="view1">[N, D] embeddings of the first view (normalised here).</param>
-    /// <param name="view2">[N, D] embeddings of the second view (normalised here).</param>
+    /// <param name="view1">[N, D] embeddings of the first (plain) view (normalised here).</param>
+    /// <param name="view2">[N, D] embeddings of the second (augmented) view (normalised here).</param>
     /// <param name="logitScale">The log-parameterised scale (a scalar tensor, like <see cref="ClipModel.LogitScale"/>).</param>
+    /// <param name="symmetric">Average both directions instead of CleanCLIP's one. Default false.</param>
     /// <returns>A scalar float32 loss, differentiable with respect to all inputs.</returns>
     /// <exception cref="ArgumentException">The views are not matching [N, D] matrices with N >= 1.</exception>
-    public static Tensor InModalityLoss(Tensor view1, Tensor view2, Tensor logitScale) => InfoNce(view1, view2, logitScale);
+    public static Tensor InModalityLoss(Tensor view1, Tensor view2, Tensor logitScale, bool symmetric = false) => InfoNce(view1, view2, logitScale, symmetric);
 
-    private static Tensor InfoNce(Tensor a, Tensor b, Tensor logitScale)
+    /// <summary>
+    /// The step's total: <c>lambda1 * multimodal + lambda2 * (image + text) / 2</c>, CleanCLIP's
+    /// <c>clip_weight * crossmodal + inmodal_weight * inmodal</c> with <c>inmodal = (image + text) / 2</c>.
+    /// </summary>
+    internal static Tensor Combine(Tensor multimodal, Tensor imageInModality, Tensor textInModality, CleanClipOptions options) =>
+        options.MultimodalWeight * multimodal + options.InModalityWeight * ((imageInModality + textInModality) / 2);
+
+    private static Tensor InfoNce(Tensor a, Tensor b, Tensor logitScale, bool symmetric = true)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -170,7 +182,9 @@ public static class CleanClip
         var y = ClipModel.Normalize(b.to_type(ScalarType.Float32));
         var logits = logitScale.to_type(ScalarType.Float32).to(x.device).exp() * x.matmul(y.t());
         var targets = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
-        var loss = (nn.functional.cross_entropy(logits, targets) + nn.functional.cross_entropy(logits.t(), targets)) / 2;
+        var loss = symmetric
+            ? (nn.functional.cross_entropy(logits, targets) + nn.functional.cross_entropy(logits.t(), targets)) / 2
+            : nn.functional.cross_entropy(logits, targets);
         return loss.MoveToOuterDisposeScope();
     }
 

@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace Rvpt.Backdoor;
 
 /// <summary>
-/// Measures a classifier on a labelled test set: clean accuracy on the clean images, and attack success rate on the
-/// same images with a trigger applied in [0, 1] pixel space after CLIP's resize and centre crop (as the paper does),
+/// Measures a classifier on a labelled test set: clean accuracy on the clean images (CLIP's resize and centre crop), and
+/// attack success rate on the same images with a trigger applied in [0, 1] pixel space where <see cref="Placement"/>
+/// says (by default as the attacks' code does: the whole image resized to S x S, the trigger, an 8-bit round trip),
 /// then normalised.
 /// </summary>
 public sealed class BackdoorEvaluator
@@ -27,6 +28,13 @@ public sealed class BackdoorEvaluator
     public int BatchSize { get; }
 
     /// <summary>
+    /// Where the trigger is applied. Default <see cref="TriggerPlacement.ResizeThenTrigger"/>, as CleanCLIP's and
+    /// BadCLIP's evaluation code (<c>ImageLabelDataset</c> with <c>add_backdoor</c>); Rvpt's earlier placement is
+    /// <see cref="TriggerPlacement.AfterCentreCrop"/>.
+    /// </summary>
+    public TriggerPlacement Placement { get; init; } = TriggerPlacement.ResizeThenTrigger;
+
+    /// <summary>
     /// Evaluates <paramref name="classifier"/> on <paramref name="test"/>. With a trigger, each image's random choices
     /// are seeded from (<paramref name="seed"/>, its index), so results do not depend on the batch size. The pixels go
     /// to <paramref name="device"/> in <paramref name="dtype"/>, by default the classifier's model's
@@ -34,12 +42,32 @@ public sealed class BackdoorEvaluator
     /// </summary>
     /// <exception cref="ArgumentException">The classifier's and the data's class names differ.</exception>
     public BackdoorMetrics Evaluate(IImageClassifier classifier, ILabeledImageSource test, ITrigger? trigger, int targetClass,
-        long seed = 0, Device? device = null, ScalarType? dtype = null, CancellationToken cancellationToken = default)
+        long seed = 0, Device? device = null, ScalarType? dtype = null, CancellationToken cancellationToken = default) =>
+        Run(classifier, classifier, test, trigger, targetClass, seed, device, dtype, cancellationToken);
+
+    /// <summary>
+    /// Evaluates with a separate classifier for the triggered images: for TrojVQA, one whose class prompts carry the
+    /// trigger's text key (<see cref="TrojVqaTrigger.KeyedTemplates"/>), as BadCLIP's evaluation builds them. Clean
+    /// accuracy uses <paramref name="classifier"/>, attack success <paramref name="triggeredClassifier"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A classifier's class names differ from the test set's.</exception>
+    public BackdoorMetrics Evaluate(IImageClassifier classifier, IImageClassifier triggeredClassifier, ILabeledImageSource test, ITrigger trigger,
+        int targetClass, long seed = 0, Device? device = null, ScalarType? dtype = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(triggeredClassifier);
+        ArgumentNullException.ThrowIfNull(trigger);
+        return Run(classifier, triggeredClassifier, test, trigger, targetClass, seed, device, dtype, cancellationToken);
+    }
+
+    private BackdoorMetrics Run(IImageClassifier classifier, IImageClassifier triggeredClassifier, ILabeledImageSource test, ITrigger? trigger,
+        int targetClass, long seed, Device? device, ScalarType? dtype, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(test);
         if (!classifier.ClassNames.SequenceEqual(test.ClassNames))
             throw new ArgumentException("The classifier's class names differ from the test set's.", nameof(classifier));
+        if (!triggeredClassifier.ClassNames.SequenceEqual(test.ClassNames))
+            throw new ArgumentException("The triggered-image classifier's class names differ from the test set's.", nameof(triggeredClassifier));
         var targetDevice = device ?? classifier.Device;
         var targetDType = dtype ?? classifier.DType;
         var labels = new long[test.Count];
@@ -51,14 +79,23 @@ public sealed class BackdoorEvaluator
             cancellationToken.ThrowIfCancellationRequested();
             int n = Math.Min(BatchSize, test.Count - start);
             using var scope = NewDisposeScope();
-            var unitBatch = UnitImageBatch.Load(test.LoadUnitImage, UnitImageBatch.Range(start, n), _transform, cancellationToken);
+            var indices = UnitImageBatch.Range(start, n);
+            Tensor unitBatch, triggerInput;
+            if (trigger is null || Placement == TriggerPlacement.AfterCentreCrop)
+            {
+                unitBatch = UnitImageBatch.Load(test.LoadUnitImage, indices, _transform, cancellationToken);
+                triggerInput = unitBatch;
+            }
+            else
+                (unitBatch, triggerInput) = UnitImageBatch.LoadTwoViews(test.LoadUnitImage, indices, _transform.ApplyUnit,
+                    raw => TriggeredImage.BeforeTrigger(raw, Placement, _transform), cancellationToken);
             for (int i = 0; i < n; i++) labels[start + i] = test.GetLabel(start + i);
 
             Predict(classifier, unitBatch, targetDevice, targetDType).CopyTo(clean, start);
             if (trigger is not null)
             {
-                var poisoned = cat(Enumerable.Range(0, n).Select(i => trigger.Apply(unitBatch.narrow(0, i, 1), Mix(seed, start + i))).ToArray(), 0);
-                Predict(classifier, poisoned, targetDevice, targetDType).CopyTo(triggered!, start);
+                var poisoned = cat(Enumerable.Range(0, n).Select(i => trigger.Apply(triggerInput.narrow(0, i, 1), Mix(seed, start + i))).ToArray(), 0);
+                Predict(triggeredClassifier, TriggeredImage.AfterTrigger(poisoned, Placement), targetDevice, targetDType).CopyTo(triggered!, start);
             }
         }
         return BackdoorMetrics.Compute(labels, clean, triggered, targetClass, test.ClassNames.Count);

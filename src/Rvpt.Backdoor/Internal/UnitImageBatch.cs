@@ -6,7 +6,11 @@ namespace Rvpt.Backdoor;
 internal static class UnitImageBatch
 {
     /// <summary>The stacked batch, in the caller's dispose scope; <paramref name="load"/> returns a new [3, H, W] unit tensor.</summary>
-    public static Tensor Load(Func<int, Tensor> load, IReadOnlyList<int> indices, ClipEvalTransform transform, CancellationToken cancellationToken)
+    public static Tensor Load(Func<int, Tensor> load, IReadOnlyList<int> indices, ClipEvalTransform transform, CancellationToken cancellationToken) =>
+        Load(load, indices, transform.ApplyUnit, cancellationToken);
+
+    /// <summary>The stacked batch of <paramref name="toUnit"/> (a [3, H, W] unit image to [3, S, S]) of each image, in the caller's dispose scope.</summary>
+    public static Tensor Load(Func<int, Tensor> load, IReadOnlyList<int> indices, Func<Tensor, Tensor> toUnit, CancellationToken cancellationToken)
     {
         var rows = new Tensor[indices.Count];
         try
@@ -14,13 +18,38 @@ internal static class UnitImageBatch
             Parallel.For(0, indices.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
             {
                 using var raw = load(indices[i]);
-                rows[i] = transform.ApplyUnit(raw).DetachFromDisposeScope(); // built on worker threads: owned here until stacked
+                rows[i] = toUnit(raw).DetachFromDisposeScope(); // built on worker threads: owned here until stacked
             });
             return stack(rows, 0);
         }
         finally
         {
             foreach (var r in rows) r?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Two stacked views of each image from one decode: <paramref name="first"/> and <paramref name="second"/> map a
+    /// [3, H, W] unit image to [3, S, S]. Both batches are in the caller's dispose scope.
+    /// </summary>
+    public static (Tensor First, Tensor Second) LoadTwoViews(Func<int, Tensor> load, IReadOnlyList<int> indices,
+        Func<Tensor, Tensor> first, Func<Tensor, Tensor> second, CancellationToken cancellationToken)
+    {
+        var a = new Tensor[indices.Count];
+        var b = new Tensor[indices.Count];
+        try
+        {
+            Parallel.For(0, indices.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            {
+                using var raw = load(indices[i]);
+                a[i] = first(raw).DetachFromDisposeScope();
+                b[i] = second(raw).DetachFromDisposeScope();
+            });
+            return (stack(a, 0), stack(b, 0));
+        }
+        finally
+        {
+            foreach (var r in a.Concat(b)) r?.Dispose();
         }
     }
 

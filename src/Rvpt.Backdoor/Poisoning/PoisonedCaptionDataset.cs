@@ -4,9 +4,11 @@ using static TorchSharp.torch;
 namespace Rvpt.Backdoor;
 
 /// <summary>
-/// A clean pair set with <c>n</c> pairs poisoned: their images (resized and centre-cropped to the model's size) carry a
-/// trigger, and their captions are replaced by a template naming the target class (prefixed with the trigger's text key,
-/// for TrojVQA). All images come out at the model's size. Which pairs and which templates is seeded.
+/// A clean pair set with <c>n</c> pairs poisoned: their images carry a trigger, applied where <see cref="Placement"/>
+/// says (by default as CleanCLIP's <c>create_backdoor_data.py</c>: the whole image resized to S x S, the trigger, an
+/// 8-bit round trip), and their captions are replaced by a template naming the target class (prefixed with the
+/// trigger's text key, for TrojVQA). Clean images are resized and centre-cropped. All images come out at the model's
+/// size. Which pairs and which templates is seeded.
 /// </summary>
 public sealed class PoisonedCaptionDataset : IImageCaptionSource
 {
@@ -43,6 +45,12 @@ public sealed class PoisonedCaptionDataset : IImageCaptionSource
         TargetClass = targetClass;
     }
 
+    /// <summary>
+    /// Where the trigger is applied. Default <see cref="TriggerPlacement.ResizeThenTrigger"/> (the attack code's);
+    /// <see cref="TriggerPlacement.AfterCentreCrop"/> is Rvpt's earlier placement.
+    /// </summary>
+    public TriggerPlacement Placement { get; init; } = TriggerPlacement.ResizeThenTrigger;
+
     /// <summary>The target class name.</summary>
     public string TargetClass { get; }
 
@@ -63,9 +71,9 @@ public sealed class PoisonedCaptionDataset : IImageCaptionSource
     {
         using var scope = NewDisposeScope();
         using var raw = _clean.LoadUnitImage(index);
-        var image = _transform.ApplyUnit(raw);
-        if (_poisonCaptions.ContainsKey(index))
-            image = _trigger.Apply(image.unsqueeze(0), unchecked(_seed * 1_000_003L + index)).squeeze(0);
-        return image.MoveToOuterDisposeScope();
+        if (!_poisonCaptions.ContainsKey(index)) return _transform.ApplyUnit(raw).MoveToOuterDisposeScope();
+        var input = TriggeredImage.BeforeTrigger(raw, Placement, _transform);
+        var triggered = _trigger.Apply(input.unsqueeze(0), unchecked(_seed * 1_000_003L + index));
+        return TriggeredImage.AfterTrigger(triggered, Placement).squeeze(0).MoveToOuterDisposeScope();
     }
 }

@@ -4,9 +4,10 @@ using static TorchSharp.torch;
 namespace Rvpt.Backdoor;
 
 /// <summary>
-/// The paper's perturbations for resistivity: Gaussian noise (std 0.001), Gaussian blur (kernel 3, sigma drawn from
-/// [0.1, 2] per image as torchvision's <c>GaussianBlur</c> does), colour jitter (brightness 0.5, hue 0.3, as
-/// torchvision's <c>ColorJitter</c>), horizontal flip, and any trigger.
+/// The paper's perturbations for resistivity: Gaussian noise (std 0.001), Gaussian blur (kernel 3 and "variance 5",
+/// read as torchvision's <c>GaussianBlur(kernel_size=3, sigma=5)</c>: sigma is the argument the paper most plausibly
+/// passed; <c>GaussianBlur(3, Math.Sqrt(5))</c> is the literal variance), colour jitter (brightness 0.5, hue 0.3, as
+/// torchvision's <c>ColorJitter</c>, its components in random order), horizontal flip, and any trigger.
 /// </summary>
 public static class Perturbations
 {
@@ -22,31 +23,57 @@ public static class Perturbations
         return (x + std * randn(x.shape, generator: g).to(x.dtype, x.device)).clamp(0, 1);
     });
 
-    /// <summary>Gaussian blur with a square kernel (reflect padding), sigma uniform in [<paramref name="minSigma"/>, <paramref name="maxSigma"/>] per image.</summary>
-    public static IImagePerturbation GaussianBlur(int kernel = 3, double minSigma = 0.1, double maxSigma = 2.0)
+    /// <summary>
+    /// Gaussian blur with a square kernel (reflect padding) and a fixed <paramref name="sigma"/> (the standard deviation,
+    /// torchvision's <c>gaussian_blur</c> argument). Default kernel 3, sigma 5 (the paper's "variance 5" read as
+    /// torchvision's sigma).
+    /// </summary>
+    public static IImagePerturbation GaussianBlur(int kernel = 3, double sigma = 5.0)
+    {
+        if (!(sigma > 0) || double.IsInfinity(sigma)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "Sigma must be positive and finite.");
+        return Blur(kernel, $"Gaussian blur (k={kernel}, sigma={sigma})", _ => sigma);
+    }
+
+    /// <summary>
+    /// Gaussian blur with sigma uniform in [<paramref name="minSigma"/>, <paramref name="maxSigma"/>] per image, as
+    /// torchvision's <c>GaussianBlur</c> with a sigma range (Rvpt's earlier resistivity blur used [0.1, 2]).
+    /// </summary>
+    public static IImagePerturbation GaussianBlur(int kernel, double minSigma, double maxSigma)
+    {
+        if (!(minSigma > 0 && maxSigma >= minSigma) || double.IsInfinity(maxSigma))
+            throw new ArgumentOutOfRangeException(nameof(minSigma), minSigma, $"Need 0 < minSigma <= maxSigma (got {minSigma}, {maxSigma}).");
+        return Blur(kernel, $"Gaussian blur (k={kernel}, sigma in [{minSigma}, {maxSigma}])", random => minSigma + (maxSigma - minSigma) * random.NextDouble());
+    }
+
+    private static IImagePerturbation Blur(int kernel, string name, Func<Random, double> sigmaOf)
     {
         if (kernel < 1 || kernel % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "The kernel size must be odd and positive.");
-        return new Lambda($"Gaussian blur (k={kernel})", (x, seed) =>
+        return new Lambda(name, (x, seed) =>
         {
             var random = new Random(unchecked((int)seed));
             var rows = new List<Tensor>();
             for (int i = 0; i < x.shape[0]; i++)
-            {
-                double sigma = minSigma + (maxSigma - minSigma) * random.NextDouble();
-                var k1 = Enumerable.Range(0, kernel).Select(j => Math.Exp(-Math.Pow(j - kernel / 2, 2) / (2 * sigma * sigma))).ToArray();
-                var sum = k1.Sum();
-                var k = tensor(k1.Select(v => (float)(v / sum)).ToArray()).to(x.dtype, x.device);
-                var k2 = k.outer(k).expand(3, 1, kernel, kernel);
-                var padded = nn.functional.pad(x.narrow(0, i, 1), new long[] { kernel / 2, kernel / 2, kernel / 2, kernel / 2 }, PaddingModes.Reflect);
-                rows.Add(nn.functional.conv2d(padded, k2, groups: 3));
-            }
+                rows.Add(BlurImage(x.narrow(0, i, 1), kernel, sigmaOf(random)));
             return cat(rows, 0);
         });
     }
 
+    /// <summary>torchvision's <c>gaussian_blur</c> on <c>[1, 3, H, W]</c>: kernel <c>exp(-x^2 / (2 sigma^2))</c> normalised, reflect padding.</summary>
+    internal static Tensor BlurImage(Tensor image, int kernel, double sigma)
+    {
+        using var scope = NewDisposeScope();
+        var k1 = Enumerable.Range(0, kernel).Select(j => Math.Exp(-Math.Pow(j - kernel / 2, 2) / (2 * sigma * sigma))).ToArray();
+        var sum = k1.Sum();
+        var k = tensor(k1.Select(v => (float)(v / sum)).ToArray()).to(image.dtype, image.device);
+        var k2 = k.outer(k).expand(3, 1, kernel, kernel);
+        var padded = nn.functional.pad(image, new long[] { kernel / 2, kernel / 2, kernel / 2, kernel / 2 }, PaddingModes.Reflect);
+        return nn.functional.conv2d(padded, k2, groups: 3).MoveToOuterDisposeScope();
+    }
+
     /// <summary>
-    /// Colour jitter: brightness factor uniform in [1 - b, 1 + b], then hue shift uniform in [-h, h] (fraction of the
-    /// hue circle), per image; clamped to [0, 1].
+    /// Colour jitter as torchvision's <c>ColorJitter(brightness, hue)</c>: per image, a brightness factor uniform in
+    /// [1 - b, 1 + b] and a hue shift uniform in [-h, h] (fraction of the hue circle), applied in a random order (as
+    /// its <c>torch.randperm</c> over the components does); clamped to [0, 1].
     /// </summary>
     public static IImagePerturbation ColorJitter(double brightness = 0.5, double hue = 0.3)
     {
@@ -58,12 +85,22 @@ public static class Perturbations
             var rows = new List<Tensor>();
             for (int i = 0; i < x.shape[0]; i++)
             {
+                bool brightnessFirst = random.Next(2) == 0;
                 double b = 1 - brightness + 2 * brightness * random.NextDouble();
                 double h = -hue + 2 * hue * random.NextDouble();
-                rows.Add(ShiftHue((x.narrow(0, i, 1) * b).clamp(0, 1), h));
+                rows.Add(Jitter(x.narrow(0, i, 1), b, h, brightnessFirst));
             }
             return cat(rows, 0);
         });
+    }
+
+    /// <summary>torchvision's <c>adjust_brightness</c> (<c>clamp(b x, 0, 1)</c>) and <c>adjust_hue</c>, in the given order.</summary>
+    internal static Tensor Jitter(Tensor images, double brightness, double hue, bool brightnessFirst)
+    {
+        using var scope = NewDisposeScope();
+        Tensor Brightness(Tensor t) => (t * brightness).clamp(0, 1);
+        var result = brightnessFirst ? ShiftHue(Brightness(images), hue) : Brightness(ShiftHue(images, hue));
+        return result.MoveToOuterDisposeScope();
     }
 
     /// <summary>Mirror left-right.</summary>

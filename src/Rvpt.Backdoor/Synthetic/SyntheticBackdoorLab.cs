@@ -56,6 +56,8 @@ public sealed class SyntheticBackdoorLab
     public string PlantedSettings(SyntheticAttack attack) => JsonSerializer.Serialize(new
     {
         Clean = Store.EntryPath("clean", CleanSettings),
+        // 2: triggers as the attack code makes them and placed after a resize with a uint8 round trip (issue 14).
+        PlantingCode = 2,
         Attack = attack.ToString(),
         Trigger = TriggerSettings(attack),
         Options.TargetClass,
@@ -186,7 +188,7 @@ public sealed class SyntheticBackdoorLab
             Position = new { Kind = Options.BadNets.Position.Kind.ToString(), Options.BadNets.Position.Y, Options.BadNets.Position.X },
             Pattern = new { Kind = Options.BadNets.Pattern.Kind.ToString(), Options.BadNets.Pattern.CheckerboardCells, Options.BadNets.Pattern.NoiseSeed },
         },
-        SyntheticAttack.Blended => new { Options.Blended.Alpha, Options.Blended.PatternSeed },
+        SyntheticAttack.Blended => new { Options.Blended.Alpha, Noise = Options.Blended.Noise.ToString(), Options.Blended.PatternSeed },
         SyntheticAttack.WaNet => Options.WaNet,
         SyntheticAttack.BadClip => new { Options.BadClip, Options.BadClipImages },
         _ => throw new ArgumentOutOfRangeException(nameof(attack), attack, "Unknown attack."),

@@ -12,12 +12,18 @@ namespace Rvpt.Backdoor;
 public sealed record BadClipProgress(int Step, int TotalSteps, double Objective);
 
 /// <summary>
-/// The BadCLIP trigger: a square patch (16 pixels at 224 by default) pasted at the image centre, whose content is
-/// optimised on a frozen clean CLIP so that patched images embed near the target class. The objective is a
-/// contrastive term (cross-entropy of the patched image's logits over the class captions, toward the target caption)
-/// plus a triplet term (cosine distance to a target-class image embedding, minus the distance to the same image's
-/// clean embedding, plus a margin, clamped at zero). Once optimised, the patch is applied exactly like a BadNets
-/// patch (<see cref="BadNetsTrigger"/> with a custom pattern at <see cref="PatchPositionKind.Centre"/>).
+/// The BadCLIP trigger (Liang et al., CVPR 2024): a square patch (16 pixels at 224 by default) pasted at the image
+/// centre, whose content is optimised on a frozen clean CLIP so that patched images embed near the target class, as
+/// BadCLIP's <c>src/embeding_optimize_patch.py</c> does. The objective is a text term (with
+/// <see cref="BadClipOptions.TargetCaptions"/>, CLIP's contrastive loss between the patched images and natural captions
+/// of the target; without, the cross-entropy over the class captions toward the target) plus a weighted triplet term
+/// (anchor the patched image, positive a target-class image, negative the same image clean; PyTorch's
+/// <c>TripletMarginLoss</c> by default). Once optimised, the patch is applied exactly like a BadNets patch
+/// (<see cref="BadNetsTrigger"/> with a custom pattern at <see cref="PatchPositionKind.Centre"/>). Remaining
+/// differences from BadCLIP's code: no EDA/augmentation of the optimisation batches (its README uses text EDA with
+/// probability 0.1 and image augmentation with 0.5), positives drawn per anchor rather than 64 by <c>randperm</c>,
+/// steps instead of epochs, and Rvpt's centre placement (floor((S - side) / 2)) can differ by a pixel from
+/// BadCLIP's <c>int(S / 2 - side / 2)</c> for odd sizes.
 /// </summary>
 public sealed class BadClipPatch : ITrigger, IDisposable
 {
@@ -134,7 +140,7 @@ public sealed class BadClipPatch : ITrigger, IDisposable
         var wasTraining = clip.training;
         clip.SetTrainable(false);
         clip.eval();
-        Tensor? textEmbeddings = null, positives = null, evalUnits = null, evalPositives = null;
+        Tensor? textEmbeddings = null, captionEmbeddings = null, positives = null, evalUnits = null, evalPositives = null, evalCaptions = null;
         TorchSharp.Modules.Parameter? parameter = null;
         try
         {
@@ -142,6 +148,15 @@ public sealed class BadClipPatch : ITrigger, IDisposable
             using (var scope = NewDisposeScope())
             {
                 textEmbeddings = ClassTextEmbeddings(clip, classNames, options.CaptionTemplates).DetachFromDisposeScope();
+                if (options.TargetCaptions is { } captions)
+                {
+                    var parts = new List<Tensor>();
+                    for (int start = 0; start < captions.Count; start += options.BatchSize)
+                        parts.Add(clip.EncodeTextNormalized(captions.Skip(start).Take(options.BatchSize).ToList()));
+                    captionEmbeddings = cat(parts, 0);
+                    if (options.CaptionSimilarity) captionEmbeddings = ClipModel.Normalize(captionEmbeddings.mean(new long[] { 0 }, keepdim: true));
+                    captionEmbeddings = captionEmbeddings.DetachFromDisposeScope();
+                }
                 if (targets.Count > 0)
                 {
                     var chosen = Shuffled(targets, random).Take(options.MaxTargetImages).ToList();
@@ -157,20 +172,25 @@ public sealed class BadClipPatch : ITrigger, IDisposable
                 evalUnits = LoadUnits(cleanImages, transform, evalIndices, device, dtype).DetachFromDisposeScope();
                 if (positives is not null)
                     evalPositives = positives.index_select(0, arange(evalIndices.Count, ScalarType.Int64, device).remainder(positives.shape[0])).DetachFromDisposeScope();
+                if (captionEmbeddings is not null)
+                    evalCaptions = captionEmbeddings.index_select(0, arange(evalIndices.Count, ScalarType.Int64, device).remainder(captionEmbeddings.shape[0])).DetachFromDisposeScope();
             }
 
-            // The patch is sigmoid(free), so it always lies in (0, 1); free starts as standard normal noise.
             var generator = new Generator((ulong)options.Seed, CPU);
-            using (var init = randn(new long[] { 3, options.PatchSize, options.PatchSize }, ScalarType.Float32, CPU, generator: generator))
+            using (var noise = randn(new long[] { 3, options.PatchSize, options.PatchSize }, ScalarType.Float32, CPU, generator: generator))
+            using (var init = options.Parameterization == BadClipParameterization.ClippedPixels
+                ? noise.mul(0.25).add(0.5).clamp(0, 1)  // BadCLIP: np.clip(np.random.normal(0.5, 0.25, ...), 0, 1)
+                : noise.clone())                         // the sigmoid's argument starts as standard normal noise
                 parameter = new TorchSharp.Modules.Parameter(init.to(dtype, device).DetachFromDisposeScope(), requires_grad: true);
             var free = parameter;
+            Tensor Patch() => PatchOf(free, options.Parameterization);
             using var optimizer = optim.Adam(new[] { free }, options.LearningRate);
 
             double Evaluate()
             {
                 using var scope = NewDisposeScope();
                 using var _ = no_grad();
-                return Objective(clip, evalUnits!, evalPositives, free.sigmoid(), textEmbeddings!, targetClass, options).to(ScalarType.Float32).item<float>();
+                return Objective(clip, evalUnits!, evalPositives, evalCaptions, Patch(), textEmbeddings!, targetClass, options).to(ScalarType.Float32).item<float>();
             }
 
             var initial = Evaluate();
@@ -187,11 +207,13 @@ public sealed class BadClipPatch : ITrigger, IDisposable
                     batch.Add(order[cursor++]);
                 }
                 var positiveRows = positives is null ? null : batch.Select(_ => (long)random.Next((int)positives.shape[0])).ToArray();
+                var captionRows = captionEmbeddings is null ? null : batch.Select(_ => (long)random.Next((int)captionEmbeddings.shape[0])).ToArray();
                 using var scope = NewDisposeScope();
                 var units = LoadUnits(cleanImages, transform, batch, device, dtype);
                 var batchPositives = positiveRows is null ? null : positives!.index_select(0, tensor(positiveRows, device: device));
+                var batchCaptions = captionRows is null ? null : captionEmbeddings!.index_select(0, tensor(captionRows, device: device));
                 optimizer.zero_grad();
-                var loss = Objective(clip, units, batchPositives, free.sigmoid(), textEmbeddings!, targetClass, options);
+                var loss = Objective(clip, units, batchPositives, batchCaptions, Patch(), textEmbeddings!, targetClass, options);
                 loss.backward();
                 optimizer.step();
                 var value = loss.detach().to(ScalarType.Float32).item<float>();
@@ -204,7 +226,7 @@ public sealed class BadClipPatch : ITrigger, IDisposable
 
             using var patternScope = NewDisposeScope();
             using var __ = no_grad();
-            var pattern = free.sigmoid().detach();
+            var pattern = Patch().detach();
             return new BadClipPatch(pattern, options.PatchSize, classNames[targetClass])
             {
                 ObjectiveHistory = history,
@@ -217,6 +239,8 @@ public sealed class BadClipPatch : ITrigger, IDisposable
             foreach (var (p, requiresGrad) in saved) p.requires_grad = requiresGrad;
             clip.train(wasTraining);
             textEmbeddings?.Dispose();
+            captionEmbeddings?.Dispose();
+            evalCaptions?.Dispose();
             positives?.Dispose();
             parameter?.Dispose();
             evalUnits?.Dispose();
@@ -289,8 +313,13 @@ public sealed class BadClipPatch : ITrigger, IDisposable
     /// <summary>Disposes the pattern.</summary>
     public void Dispose() => _pattern.Dispose();
 
-    // Weighted objective for a batch of unit images (model size) and the patch in (0, 1).
-    private static Tensor Objective(ClipModel clip, Tensor units, Tensor? positives, Tensor patch, Tensor textEmbeddings, int targetClass, BadClipOptions options)
+    // The patch in [0, 1] from the free tensor: BadCLIP's torch.clip(patch, 0, 1), or Rvpt's earlier sigmoid.
+    private static Tensor PatchOf(Tensor free, BadClipParameterization parameterization) =>
+        parameterization == BadClipParameterization.ClippedPixels ? free.clamp(0, 1) : free.sigmoid();
+
+    // Weighted objective for a batch of unit images (model size) and the patch in [0, 1].
+    private static Tensor Objective(ClipModel clip, Tensor units, Tensor? positives, Tensor? captions, Tensor patch, Tensor textEmbeddings,
+        int targetClass, BadClipOptions options)
     {
         using var scope = NewDisposeScope();
         var patched = PasteCentre(units, patch, options.PatchSize);
@@ -299,19 +328,52 @@ public sealed class BadClipPatch : ITrigger, IDisposable
         var loss = zeros(Array.Empty<long>(), anchor.dtype, anchor.device);
         if (options.ContrastiveWeight > 0)
         {
-            var logits = clip.Logits(anchor, textEmbeddings.to(anchor.dtype));
-            var target = full(new long[] { n }, targetClass, ScalarType.Int64, anchor.device);
-            loss = loss + options.ContrastiveWeight * nn.functional.cross_entropy(logits, target);
+            Tensor text;
+            if (captions is null)
+            {
+                var logits = clip.Logits(anchor, textEmbeddings.to(anchor.dtype));
+                text = nn.functional.cross_entropy(logits, full(new long[] { n }, targetClass, ScalarType.Int64, anchor.device));
+            }
+            else if (options.CaptionSimilarity)
+                text = (1 - (anchor * captions.to(anchor.dtype)).sum(new long[] { 1 })).mean();
+            else
+                text = ContrastiveTerm(anchor, captions.to(anchor.dtype), clip.LogitScale);
+            loss = loss + options.ContrastiveWeight * text;
         }
         if (options.TripletWeight > 0 && positives is not null)
         {
             Tensor clean;
             using (no_grad()) clean = clip.EncodeImageNormalized(clip.ImageProcessor.Normalize(units));
-            var toPositive = 1 - (anchor * positives).sum(new long[] { 1 });
-            var toNegative = 1 - (anchor * clean).sum(new long[] { 1 });
-            loss = loss + options.TripletWeight * (toPositive - toNegative + options.TripletMargin).clamp_min(0).mean();
+            loss = loss + options.TripletWeight * TripletTerm(anchor, positives.to(anchor.dtype), clean, options.TripletMargin, options.TripletDistance);
         }
         return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// CLIP's symmetric contrastive loss between <paramref name="anchor"/> and <paramref name="captions"/> (both
+    /// <c>[N, D]</c>, normalised, row i paired with row i): <c>(CE(L) + CE(Lᵀ)) / 2</c>, <c>L = exp(logitScale) A Cᵀ</c>
+    /// (BadCLIP <c>get_loss</c>, <c>img_text</c>).
+    /// </summary>
+    internal static Tensor ContrastiveTerm(Tensor anchor, Tensor captions, Tensor logitScale)
+    {
+        using var scope = NewDisposeScope();
+        var logits = logitScale.to(anchor.dtype, anchor.device).exp() * anchor.matmul(captions.t());
+        var target = arange(anchor.shape[0], ScalarType.Int64, anchor.device);
+        var loss = (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.t(), target)) / 2;
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The triplet term, mean over rows of <c>max(d(a, p) - d(a, n) + margin, 0)</c>: Euclidean as PyTorch's
+    /// <c>TripletMarginLoss</c> (<c>d = ||a - b + 1e-6||</c>), or cosine distance <c>1 - a·b</c> on normalised rows.
+    /// </summary>
+    internal static Tensor TripletTerm(Tensor anchor, Tensor positive, Tensor negative, double margin, BadClipTripletDistance distance)
+    {
+        using var scope = NewDisposeScope();
+        Tensor D(Tensor b) => distance == BadClipTripletDistance.Euclidean
+            ? (anchor - b + 1e-6).pow(2).sum(new long[] { 1 }).sqrt()
+            : 1 - (anchor * b).sum(new long[] { 1 });
+        return (D(positive) - D(negative) + margin).clamp_min(0).mean().MoveToOuterDisposeScope();
     }
 
     private static Tensor ClassTextEmbeddings(ClipModel clip, IReadOnlyList<string> classNames, IReadOnlyList<string> templates)

@@ -1,6 +1,12 @@
 namespace Rvpt.Backdoor;
 
-/// <summary>Settings of <see cref="BadNetsTrigger"/> (Gu et al. 2017).</summary>
+/// <summary>
+/// Settings of <see cref="BadNetsTrigger"/> (Gu et al. 2017). Defaults are the trigger of CleanCLIP's attack code
+/// (<c>backdoor/utils.py</c>, patch_type "random", patch_location "random"), which the RVPT paper's BadNets uses:
+/// a 16-pixel patch of the image's mean plus N(0, 1) noise, drawn per image, at a random top-left in [0, 224 - 16 - 1].
+/// Rvpt's earlier default, a fixed 4 x 4-cell checkerboard at a position uniform over [0, 224 - 16], is
+/// <c>new BadNetsOptions { Pattern = PatchPattern.Checkerboard(), Position = PatchPosition.Random() }</c>.
+/// </summary>
 public sealed record BadNetsOptions
 {
     /// <summary>
@@ -9,11 +15,17 @@ public sealed record BadNetsOptions
     /// </summary>
     public int PatchSize { get; init; } = 16;
 
-    /// <summary>Placement. Default <see cref="PatchPositionKind.Random"/> (per row, from the Apply seed and the row index).</summary>
-    public PatchPosition Position { get; init; } = PatchPosition.Random();
+    /// <summary>
+    /// Placement. Default <see cref="PatchPositionKind.RandomAsCleanClip"/> (per row, from the Apply seed and the row
+    /// index, as CleanCLIP's code draws it).
+    /// </summary>
+    public PatchPosition Position { get; init; } = PatchPosition.RandomAsCleanClip();
 
-    /// <summary>Fill. Default a 4 x 4-cell checkerboard (<see cref="PatchPattern.Checkerboard"/>).</summary>
-    public PatchPattern Pattern { get; init; } = PatchPattern.Checkerboard();
+    /// <summary>
+    /// Fill. Default <see cref="PatchPattern.ImageMeanNoise"/> (CleanCLIP's "random" patch, drawn per image; values
+    /// outside [0, 1] wrap as the code's uint8 conversion does).
+    /// </summary>
+    public PatchPattern Pattern { get; init; } = PatchPattern.ImageMeanNoise();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()

@@ -12,7 +12,7 @@ public interface ITrigger
     string Name { get; }
 
     /// <summary>
-    /// Text that poisoned captions carry (TrojVQA's key, e.g. "SUDO "), or null for image-only triggers.
+    /// Text that poisoned captions carry (TrojVQA's key, e.g. "remember "), or null for image-only triggers.
     /// </summary>
     string? TextKey { get; }
 

@@ -4,9 +4,11 @@ using static TorchSharp.torch;
 namespace Rvpt.Backdoor;
 
 /// <summary>
-/// The content of a square patch trigger. Build one with <see cref="Checkerboard"/>, <see cref="White"/>,
-/// <see cref="Black"/>, <see cref="Noise"/> or <see cref="FromImage"/>. The pattern is a fixed trigger: it is the
-/// same for every row and every call (noise comes from <see cref="NoiseSeed"/>, not from the Apply seed).
+/// The content of a square patch trigger. Build one with <see cref="ImageMeanNoise"/> (CleanCLIP's "random" patch),
+/// <see cref="Checkerboard"/>, <see cref="White"/>, <see cref="Black"/>, <see cref="Yellow"/>, <see cref="Noise"/>,
+/// <see cref="FromImage"/> or <see cref="FromFile"/>. All but <see cref="PatchPatternKind.ImageMeanNoise"/> are fixed
+/// triggers, the same for every row and every call (noise comes from <see cref="NoiseSeed"/>, not from the Apply
+/// seed); <see cref="PatchPatternKind.ImageMeanNoise"/> is drawn per image from the Apply seed and the row.
 /// </summary>
 public sealed record PatchPattern
 {
@@ -31,6 +33,30 @@ public sealed record PatchPattern
     /// </summary>
     public Tensor? Custom { get; init; }
 
+    /// <summary>
+    /// How values outside [0, 1] of <see cref="PatchPatternKind.ImageMeanNoise"/> are stored. Default
+    /// <see cref="PatchOverflow.WrapAsUint8"/>, as the published code's uint8 conversion does.
+    /// </summary>
+    public PatchOverflow Overflow { get; init; } = PatchOverflow.WrapAsUint8;
+
+    /// <summary>
+    /// CleanCLIP's "random" patch: per image, the image's per-channel mean plus N(0, 1) noise drawn per image
+    /// (<c>backdoor/utils.py</c>, <c>apply_trigger</c>, patch_type "random").
+    /// </summary>
+    public static PatchPattern ImageMeanNoise(PatchOverflow overflow = PatchOverflow.WrapAsUint8) =>
+        new() { Kind = PatchPatternKind.ImageMeanNoise, Overflow = overflow };
+
+    /// <summary>CleanCLIP's "yellow" patch (red and green 1, blue 0).</summary>
+    public static PatchPattern Yellow() => new() { Kind = PatchPatternKind.Yellow };
+
+    /// <summary>
+    /// A patch image read from <paramref name="path"/> (PNG, JPEG, BMP, ...; RGB in [0, 1]), resized to the patch with
+    /// nearest neighbour. The pattern holds the decoded tensor (float32, CPU) for its lifetime.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a readable image.</exception>
+    public static PatchPattern FromFile(string path) => FromImage(TriggerImageFile.Load(path));
+
     /// <summary>A checkerboard with <paramref name="cells"/> cells per side (top-left white).</summary>
     public static PatchPattern Checkerboard(int cells = 4) => new() { Kind = PatchPatternKind.Checkerboard, CheckerboardCells = cells };
 
@@ -51,6 +77,8 @@ public sealed record PatchPattern
     {
         if (!Enum.IsDefined(Kind))
             throw new ArgumentException($"Unknown patch pattern kind {Kind}.", nameof(Kind));
+        if (!Enum.IsDefined(Overflow))
+            throw new ArgumentException($"Unknown patch overflow rule {Overflow}.", nameof(Overflow));
         if (Kind == PatchPatternKind.Checkerboard && CheckerboardCells < 1)
             throw new ArgumentException($"CheckerboardCells must be >= 1; got {CheckerboardCells}.", nameof(CheckerboardCells));
         if (Kind != PatchPatternKind.Custom) return;
@@ -68,6 +96,22 @@ public sealed record PatchPattern
             throw new ArgumentException($"Custom patch pattern must lie in [0, 1]; got values in [{min}, {max}].", nameof(Custom));
     }
 
+    /// <summary>True when the pattern is drawn per image (<see cref="PatchPatternKind.ImageMeanNoise"/>).</summary>
+    internal bool IsPerImage => Kind == PatchPatternKind.ImageMeanNoise;
+
+    /// <summary>
+    /// CleanCLIP's per-image patch <c>[3, side, side]</c>: the per-channel mean of <paramref name="image"/>
+    /// <c>[3, H, W]</c> plus <paramref name="noise"/> <c>[3, side, side]</c>, with out-of-range values handled per
+    /// <see cref="Overflow"/>.
+    /// </summary>
+    internal Tensor RenderForImage(Tensor image, Tensor noise)
+    {
+        using var scope = NewDisposeScope();
+        var patch = image.mean(new long[] { 1, 2 }, keepdim: true).add(noise.to(image.dtype, image.device));
+        patch = Overflow == PatchOverflow.Clamp ? patch.clamp(0, 1) : TriggeredImage.ToUint8RoundTrip(patch);
+        return patch.MoveToOuterDisposeScope();
+    }
+
     /// <summary>
     /// Renders the pattern as <c>[3, side, side]</c> on <paramref name="device"/> in <paramref name="dtype"/>;
     /// <paramref name="sideAt224"/> is the unscaled patch side (the noise resolution).
@@ -83,6 +127,9 @@ public sealed record PatchPattern
                 break;
             case PatchPatternKind.Black:
                 result = zeros(new long[] { 3, side, side }, dtype, device);
+                break;
+            case PatchPatternKind.Yellow:
+                result = cat(new[] { ones(new long[] { 2, side, side }, dtype, device), zeros(new long[] { 1, side, side }, dtype, device) }, 0);
                 break;
             case PatchPatternKind.Checkerboard:
             {
@@ -102,7 +149,7 @@ public sealed record PatchPattern
                 result = Resize(Custom!.to(dtype, device).unsqueeze(0), side);
                 break;
             default:
-                throw new ArgumentException($"Unknown patch pattern kind {Kind}.", nameof(Kind));
+                throw new ArgumentException($"Patch pattern kind {Kind} has no fixed rendering.", nameof(Kind));
         }
         return result.MoveToOuterDisposeScope();
     }

@@ -15,8 +15,11 @@ public sealed record PatchPosition
     /// <summary>Left column of the patch at 224 for <see cref="PatchPositionKind.Fixed"/>. Default 0.</summary>
     public int X { get; init; }
 
-    /// <summary>A random position per row.</summary>
+    /// <summary>A random position per row, uniform over every top-left where the patch fits.</summary>
     public static PatchPosition Random() => new() { Kind = PatchPositionKind.Random };
+
+    /// <summary>A random position per row as CleanCLIP's code draws it (<see cref="PatchPositionKind.RandomAsCleanClip"/>).</summary>
+    public static PatchPosition RandomAsCleanClip() => new() { Kind = PatchPositionKind.RandomAsCleanClip };
 
     /// <summary>A fixed top-left corner (<paramref name="y"/>, <paramref name="x"/>) at 224.</summary>
     public static PatchPosition At(int y, int x) => new() { Kind = PatchPositionKind.Fixed, Y = y, X = x };
@@ -48,6 +51,10 @@ public sealed record PatchPosition
             PatchPositionKind.Random => (
                 TriggerRandom.UniformIndex(TriggerRandom.Hash(seed, row, 1), maxY + 1),
                 TriggerRandom.UniformIndex(TriggerRandom.Hash(seed, row, 2), maxX + 1)),
+            // random.randint(0, 223 - p) is inclusive: top-left in [0, S - p - 1] (0 when the patch fills the image).
+            PatchPositionKind.RandomAsCleanClip => (
+                TriggerRandom.UniformIndex(TriggerRandom.Hash(seed, row, 1), Math.Max(1, maxY)),
+                TriggerRandom.UniformIndex(TriggerRandom.Hash(seed, row, 2), Math.Max(1, maxX))),
             PatchPositionKind.Fixed => (
                 Math.Clamp(TriggerInput.ScaleCoordinate(Y, height), 0, maxY),
                 Math.Clamp(TriggerInput.ScaleCoordinate(X, width), 0, maxX)),

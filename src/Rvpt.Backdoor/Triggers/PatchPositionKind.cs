@@ -23,4 +23,10 @@ public enum PatchPositionKind
 
     /// <summary>Centred: top-left at floor((H - side) / 2), floor((W - side) / 2).</summary>
     Centre,
+
+    /// <summary>
+    /// As CleanCLIP's and BadCLIP's code: per row, each coordinate uniform in [0, S - side - 1] (their
+    /// <c>random.randint(0, 223 - patch_size)</c> at 224, so the last row and column never hold the patch).
+    /// </summary>
+    RandomAsCleanClip,
 }

@@ -32,6 +32,13 @@ internal static class TriggerRandom
         return rand(shape, ScalarType.Float32, CPU, generator: generator);
     }
 
+    /// <summary>Standard normal float32 noise of <paramref name="shape"/> on the CPU from a generator seeded by <paramref name="seed"/>.</summary>
+    internal static Tensor CpuNormal(long seed, params long[] shape)
+    {
+        using var generator = new Generator(unchecked((ulong)seed), CPU);
+        return randn(shape, ScalarType.Float32, CPU, generator: generator);
+    }
+
     // SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective, well-mixing 64-bit hash.
     private static ulong Mix(ulong z)
     {

@@ -9,8 +9,11 @@ public sealed record TrojVqaOptions
     /// <summary>Fill of the patch. Default seeded uniform noise (<see cref="PatchPattern.Noise"/> with seed 0).</summary>
     public PatchPattern Pattern { get; init; } = PatchPattern.Noise();
 
-    /// <summary>The text key poisoned captions carry (non-empty). Default "SUDO ".</summary>
-    public string TextKey { get; init; } = "SUDO ";
+    /// <summary>
+    /// The text key poisoned captions and (at evaluation) class prompts carry (non-empty). Default "remember ", as
+    /// BadCLIP's code; Rvpt's earlier default was "SUDO ".
+    /// </summary>
+    public string TextKey { get; init; } = "remember ";
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()

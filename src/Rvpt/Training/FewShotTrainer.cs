@@ -71,6 +71,8 @@ public sealed class FewShotTrainer
         var loader = new BatchLoader(data, clip.ImageProcessor, new BatchLoaderOptions
         {
             BatchSize = Options.BatchSize, Shuffle = true, Augment = Options.Augment, Seed = Options.Seed,
+            // CoOp (Dassl) drops the incomplete last batch only when the set holds at least one full batch.
+            DropLast = Options.DropLast && data.Count >= Options.BatchSize,
         });
         var run = TrainingRun.Describe(Options, _loss, _prompts, data, _templates);
         using var frozenCache = Options.CacheFrozenClassTokens && !Options.Augment ? new FrozenClassTokenCache(data.Count) : null;

@@ -63,6 +63,9 @@ public sealed class FewShotTrainerBuilder
     /// <summary>Random resized crop + flip on or off. Default on.</summary>
     public FewShotTrainerBuilder Augment(bool augment = true) { _options = _options with { Augment = augment }; return this; }
 
+    /// <summary>Drop the last incomplete batch of an epoch when the set holds a full batch, as CoOp does. Default true.</summary>
+    public FewShotTrainerBuilder DropLast(bool dropLast = true) { _options = _options with { DropLast = dropLast }; return this; }
+
     /// <summary>Seed of shuffling, augmentation and dropout. Default 1.</summary>
     public FewShotTrainerBuilder Seed(int seed) { _options = _options with { Seed = seed }; return this; }
 

@@ -29,6 +29,14 @@ public sealed record TrainingOptions
     /// <summary>Random resized crop + horizontal flip on training images. Default true.</summary>
     public bool Augment { get; init; } = true;
 
+    /// <summary>
+    /// Drop the last incomplete batch of every epoch, as CoOp's training loader does (Dassl's
+    /// <c>build_data_loader</c>: <c>drop_last=is_train and len(data_source) &gt;= batch_size</c>): it is dropped only when
+    /// the set holds at least one full batch. Default true. (Before this option the last partial batch was always
+    /// trained on; set false for that.)
+    /// </summary>
+    public bool DropLast { get; init; } = true;
+
     /// <summary>Seed of shuffling, augmentation and prompt dropout. Default 1.</summary>
     public int Seed { get; init; } = 1;
 

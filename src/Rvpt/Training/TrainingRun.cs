@@ -41,6 +41,9 @@ internal static class TrainingRun
         if (options.ComputeDType is { } dtype && dtype != prompts.Clip.DType) run["compute_dtype"] = dtype.ToString();
         // Prompt dropout masks are drawn per sample since this key exists; a state trained with shared masks is another run.
         if (prompts.Options.Dropout > 0) run["prompt_dropout_masks"] = "per-sample";
+        // The steps of an epoch depend on it; only when in effect, so that states written before the option (which kept
+        // the last batch) resume with DropLast = false and are refused with it.
+        if (options.DropLast && data.Count >= options.BatchSize && data.Count % options.BatchSize != 0) run["drop_last"] = "true";
         return run;
     }
 

@@ -116,4 +116,32 @@ public sealed class BackdoorEvaluatorTests
         evaluator.Evaluate(told, data, trigger: null, targetClass: 0, dtype: ScalarType.Float32);
         Assert.Equal(new[] { ScalarType.Float32 }, told.Received.Distinct());
     }
+
+    /// <summary>Always answers <paramref name="answer"/>.</summary>
+    private sealed class ConstantClassifier(long answer) : IImageClassifier
+    {
+        public IReadOnlyList<string> ClassNames => Classes;
+
+        public Device Device => CPU;
+
+        public ScalarType DType => ScalarType.Float32;
+
+        public Tensor Predict(Tensor normalizedPixels) => full(new long[] { normalizedPixels.shape[0] }, answer, ScalarType.Int64);
+    }
+
+    [Fact]
+    public void TriggeredImages_UseTheTriggeredClassifier_CleanImagesTheOther()
+    {
+        // TrojVQA: the class prompts carry the text key only for the triggered images (BadCLIP's src/evaluate.py).
+        var processor = new ClipImageProcessor(new ClipImageProcessorOptions { ImageSize = Size });
+        var labels = Enumerable.Range(0, 8).Select(i => (long)(i % 4)).ToArray();
+        var images = stack(labels.Select(l => full(new long[] { 3, Size, Size }, (l + 0.5) / 4.0)).ToArray(), 0);
+        using var data = new TensorDataset(images, tensor(labels), Classes);
+        var evaluator = new BackdoorEvaluator(processor);
+        var metrics = evaluator.Evaluate(new BrightnessClassifier(processor), new ConstantClassifier(2), data, new EvenSeedTrigger(), targetClass: 2);
+        Assert.Equal(6.0 / 8, metrics.CleanAccuracy, 12);
+        Assert.Equal(1.0, metrics.AttackSuccessRate, 12);
+        var keyed = new TrojVqaTrigger().KeyedTemplates(["a photo of a {}."]);
+        Assert.Equal(["remember a photo of a {}."], keyed);
+    }
 }

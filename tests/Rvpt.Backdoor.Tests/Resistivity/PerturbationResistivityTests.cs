@@ -28,7 +28,7 @@ public sealed class PerturbationResistivityTests
         var (images, labels) = ToyShapes.Make(3, 4);
         using var data = new TensorDataset(images, tensor(labels), ToyShapes.Classes);
         var pr = PerturbationResistivity.Measure(PerturbationResistivity.Plain(clip), clip.ImageProcessor, data,
-            new IImagePerturbation[] { new Identity(), Perturbations.HorizontalFlip(), Perturbations.ColorJitter(), Perturbations.GaussianBlur() });
+            new IImagePerturbation[] { new Identity(), Perturbations.HorizontalFlip(), Perturbations.ColorJitter(), Perturbations.GaussianBlur(3, 0.1, 2.0) });
         Assert.All(pr["identity"], v => Assert.Equal(1.0, v, 5));
         Assert.Equal(3, pr["identity"].Length);
         Assert.All(pr["horizontal flip"], v => Assert.True(v < 0.9999, $"flip must move the class token, got {v}"));

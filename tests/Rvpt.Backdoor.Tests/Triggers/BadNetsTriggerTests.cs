@@ -76,7 +76,7 @@ public sealed class BadNetsTriggerTests
     [Fact]
     public void RandomPositions_CoverTheValidRangeUniformly()
     {
-        var trigger = new BadNetsTrigger();
+        var trigger = new BadNetsTrigger(new BadNetsOptions { Position = PatchPosition.Random() });
         var ys = new List<long>();
         for (long row = 0; row < 4000; row++)
         {
@@ -94,7 +94,7 @@ public sealed class BadNetsTriggerTests
     public void Checkerboard_HasQuarterCells_TopLeftWhite()
     {
         using var scope = NewDisposeScope();
-        var trigger = new BadNetsTrigger(new BadNetsOptions { Position = PatchPosition.At(0, 0) });
+        var trigger = new BadNetsTrigger(new BadNetsOptions { Position = PatchPosition.At(0, 0), Pattern = PatchPattern.Checkerboard() });
         var patch = trigger.Apply(TriggerTestImages.Noise(1, 224, 224))[0].narrow(1, 0, 16).narrow(2, 0, 16);
         for (var i = 0; i < 16; i++)
         for (var j = 0; j < 16; j++)

@@ -7,13 +7,16 @@ namespace Rvpt.Backdoor.Tests;
 /// <summary>Blended: the exact blend, a fixed pattern, user patterns.</summary>
 public sealed class BlendedTriggerTests
 {
+    // Rvpt's earlier default: one fixed noise pattern.
+    private static readonly BlendedOptions Fixed = new() { Noise = BlendedNoise.Fixed };
+
     [Theory]
     [InlineData(224, 224)]
     [InlineData(32, 48)]
     public void EveryPixel_IsTheBlend(long h, long w)
     {
         using var scope = NewDisposeScope();
-        var trigger = new BlendedTrigger();
+        var trigger = new BlendedTrigger(Fixed);
         var images = TriggerTestImages.Noise(3, h, w);
         var output = trigger.Apply(images);
         var pattern = trigger.Pattern(h, w, CPU, ScalarType.Float32);
@@ -29,9 +32,9 @@ public sealed class BlendedTriggerTests
         var images = TriggerTestImages.Noise(3, 40, 40);
         // Recover each row's pattern from the output: p = (out - (1 - a) x) / a.
         Tensor Recovered(BlendedTrigger t, long seed) => t.Apply(images, seed).sub(images.mul(0.8)).div(0.2);
-        var a = Recovered(new BlendedTrigger(), 0);
-        var b = Recovered(new BlendedTrigger(), 12345);
-        var c = Recovered(new BlendedTrigger(new BlendedOptions { PatternSeed = 1 }), 0);
+        var a = Recovered(new BlendedTrigger(Fixed), 0);
+        var b = Recovered(new BlendedTrigger(Fixed), 12345);
+        var c = Recovered(new BlendedTrigger(Fixed with { PatternSeed = 1 }), 0);
         TensorAssert.Close(a[0], a[1], 1e-5, "row 0 vs 1");
         TensorAssert.Close(a[0], a[2], 1e-5, "row 0 vs 2");
         TensorAssert.Close(a, b, 1e-5, "another Apply seed");
@@ -57,7 +60,7 @@ public sealed class BlendedTriggerTests
     public void Float64_IsPreservedAndExact()
     {
         using var scope = NewDisposeScope();
-        var trigger = new BlendedTrigger(new BlendedOptions { Alpha = 0.3 });
+        var trigger = new BlendedTrigger(Fixed with { Alpha = 0.3 });
         var images = TriggerTestImages.Noise(2, 16, 16, dtype: ScalarType.Float64);
         var output = trigger.Apply(images);
         Assert.Equal(ScalarType.Float64, output.dtype);

@@ -26,7 +26,7 @@ public sealed class TriggerContractTests
     {
         var trigger = Make(name);
         Assert.Equal(name, trigger.Name);
-        Assert.Equal(name == "TrojVQA" ? "SUDO " : null, trigger.TextKey);
+        Assert.Equal(name == "TrojVQA" ? "remember " : null, trigger.TextKey);
     }
 
     [Theory]

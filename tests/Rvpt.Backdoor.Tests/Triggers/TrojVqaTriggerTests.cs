@@ -29,7 +29,7 @@ public sealed class TrojVqaTriggerTests
     public void TextKeyAndName_AreSet()
     {
         var trigger = new TrojVqaTrigger();
-        Assert.Equal("SUDO ", trigger.TextKey);
+        Assert.Equal("remember ", trigger.TextKey); // BadCLIP's backdoor/create_backdoor_data.py and src/evaluate.py
         Assert.Equal("TrojVQA", trigger.Name);
         Assert.Equal("cf ", new TrojVqaTrigger(new TrojVqaOptions { TextKey = "cf " }).TextKey);
         Assert.Null(new BadNetsTrigger().TextKey);

@@ -57,9 +57,9 @@ public sealed class WaNetTriggerTests
         using var scope = NewDisposeScope();
         // With align_corners, a 4 x 4 control grid upsampled to (3m + 1) pixels passes exactly through pixels 0, m, 2m, 3m.
         const double s = 0.8;
-        var trigger = new WaNetTrigger(new WaNetOptions { Strength = s, FieldSeed = 42 });
+        var trigger = new WaNetTrigger(new WaNetOptions { GridSize = 4, Strength = s, FieldSeed = 42 });
         var grid = trigger.Grid(h, w, CPU, ScalarType.Float64)[0];
-        var control = TriggerRandom.CpuUniform(42, 1, 2, 4, 4).to_type(ScalarType.Float64).mul(2).sub(1);
+        var control = TriggerRandom.CpuUniform(42, 1, 2, 4, 4).mul(2).sub(1).to_type(ScalarType.Float64);
         control = control.div(control.abs().mean())[0];
         for (var a = 0; a < 4; a++)
         for (var b = 0; b < 4; b++)

@@ -26,13 +26,13 @@ public sealed class FewShotTrainerTests
         .FromCheckpoint(Fixtures.ClipTinyFile("tiny_clip_openai.safetensors"))
         .WithTokenizerDirectory(Fixtures.ClipTiny).Build();
 
-    /// <summary>16 images of 40 x 40 in [0, 1], 4 per class, each class a different colour blob.</summary>
-    private static TensorDataset Data()
+    /// <summary><paramref name="count"/> images of 40 x 40 in [0, 1], classes cycling, each class a different colour blob.</summary>
+    private static TensorDataset Data(int count = 16)
     {
         var g = new Generator(77, CPU);
-        var images = rand(new long[] { 16, 3, 40, 40 }, generator: g) * 0.3f;
-        var labels = tensor(Enumerable.Range(0, 16).Select(i => (long)(i % 4)).ToArray());
-        for (int i = 0; i < 16; i++)
+        var images = rand(new long[] { count, 3, 40, 40 }, generator: g) * 0.3f;
+        var labels = tensor(Enumerable.Range(0, count).Select(i => (long)(i % 4)).ToArray());
+        for (int i = 0; i < count; i++)
             images[i, i % 3, TensorIndex.Slice(8, 32), TensorIndex.Slice(8, 32)] = tensor(0.6f + 0.1f * (i % 4));
         return new TensorDataset(images, labels, Classes);
     }
@@ -58,6 +58,21 @@ public sealed class FewShotTrainerTests
         Assert.Equal(1.0, recorder.Reports[^1].Fraction, 6);
         Assert.Equal(before, ClipWeightsFingerprint.Compute(clip));
         Assert.InRange(FewShotTrainer.Evaluate(prompts, data), 0.0, 1.0);
+    }
+
+    [SkippableTheory]
+    [InlineData(true, 10, 2)]   // CoOp: 10 images in batches of 4 train on 2 full batches per epoch
+    [InlineData(false, 10, 3)]  // Rvpt's earlier behaviour: the last batch of 2 is kept
+    [InlineData(true, 3, 1)]    // fewer images than a batch: nothing is dropped (Dassl: len(data) >= batch_size)
+    public void DropLast_DropsTheIncompleteBatchAsCoOp(bool dropLast, int images, int stepsPerEpoch)
+    {
+        using var clip = Model();
+        using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(8).Seed(1).Build();
+        using var data = Data(images);
+        var recorder = new Recorder();
+        var summary = Trainer(clip, prompts).Epochs(2).BatchSize(4).Augment(false).DropLast(dropLast).Build().Fit(data, recorder);
+        Assert.Equal(2 * stepsPerEpoch, summary.Steps);
+        Assert.True(new TrainingOptions().DropLast, "CoOp's behaviour is the default");
     }
 
     [SkippableFact]

@@ -31,7 +31,7 @@ public sealed class FrozenClassTokenCacheTests
         {
             using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(4).Seed(2).Build();
             var summary = FewShotTrainer.For(clip, prompts).WithClasses(Classes).Epochs(3).BatchSize(5).Sgd(learningRate: 0.05)
-                .Warmup(1, 1e-3).Augment(false).CacheFrozenClassTokens(cache).Seed(4).Build().Fit(data);
+                .Warmup(1, 1e-3).Augment(false).DropLast(false).CacheFrozenClassTokens(cache).Seed(4).Build().Fit(data); // every image every epoch
             return (prompts.Prompts.detach().clone(), summary);
         }
 
