@@ -41,6 +41,8 @@ internal static class TrainingRun
         if (options.ComputeDType is { } dtype && dtype != prompts.Clip.DType) run["compute_dtype"] = dtype.ToString();
         // Prompt dropout masks are drawn per sample since this key exists; a state trained with shared masks is another run.
         if (prompts.Options.Dropout > 0) run["prompt_dropout_masks"] = "per-sample";
+        // The class-token-only last block rounds differently from the full block: a run with it is another run.
+        if (prompts.ClassTokenOnlyLastBlock) run["last_block"] = "class-token-only";
         return run;
     }
 
