@@ -45,12 +45,6 @@ public sealed class FirstTokenBlockTests(ITestOutputHelper output)
         return (y.detach().to_type(ScalarType.Float32).MoveToOuterDisposeScope(), x.grad!.to_type(ScalarType.Float32).MoveToOuterDisposeScope());
     }
 
-    private static double RelativeError(Tensor actual, Tensor expected)
-    {
-        using var scope = NewDisposeScope();
-        return ((actual - expected).norm() / expected.norm()).item<float>();
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -88,13 +82,13 @@ public sealed class FirstTokenBlockTests(ITestOutputHelper output)
         var (full, fullGrad) = Run(block16, input, upstream, firstTokenOnly: false);
         var (first, firstGrad) = Run(block16, input, upstream, firstTokenOnly: true);
 
-        double fullError = RelativeError(full, reference), firstError = RelativeError(first, reference);
-        double fullGradError = RelativeError(fullGrad, referenceGrad), firstGradError = RelativeError(firstGrad, referenceGrad);
+        double fullError = TensorAssert.RelativeError(full, reference), firstError = TensorAssert.RelativeError(first, reference);
+        double fullGradError = TensorAssert.RelativeError(fullGrad, referenceGrad), firstGradError = TensorAssert.RelativeError(firstGrad, referenceGrad);
         output.WriteLine($"relative error against float32: output full {fullError:E2}, first token {firstError:E2}; " +
                          $"input gradient full {fullGradError:E2}, first token {firstGradError:E2}");
         // bfloat16 resolution is 3.9e-3 per value; a block of sums and products stays within a few units.
         Assert.True(firstError < 1e-2, $"output relative error {firstError:E2}");
         Assert.True(firstGradError < 2e-2, $"gradient relative error {firstGradError:E2}");
-        Assert.True(RelativeError(first, full) < 1e-2, "first-token and full bfloat16 blocks disagree beyond bfloat16 precision");
+        Assert.True(TensorAssert.RelativeError(first, full) < 1e-2, "first-token and full bfloat16 blocks disagree beyond bfloat16 precision");
     }
 }

@@ -13,12 +13,7 @@ namespace Rvpt.Tests;
 /// </summary>
 public sealed class ClassTokenOnlyLastBlockTests(ITestOutputHelper output)
 {
-    private static ClipModel Model() => ClipModel.Create(new ClipConfig
-    {
-        EmbedDim = 64,
-        Vision = new ClipVisionConfig { ImageSize = 64, PatchSize = 16, Width = 128, Layers = 4, Heads = 4 },
-        Text = new ClipTextConfig { ContextLength = 12, VocabSize = 600, Width = 32, Layers = 1, Heads = 2 },
-    }, seed: 5);
+    private static ClipModel Model() => PromptTestModels.FourBlocks(seed: 5);
 
     private sealed record Branches(Tensor Features, Tensor ClassTokens, Tensor Frozen, Tensor Gradient) : IDisposable
     {
@@ -42,12 +37,6 @@ public sealed class ClassTokenOnlyLastBlockTests(ITestOutputHelper output)
         return new Branches(prompted.ImageFeatures.detach().to_type(ScalarType.Float32).MoveToOuterDisposeScope(),
             prompted.ClassTokens.detach().to_type(ScalarType.Float32).MoveToOuterDisposeScope(),
             frozen.to_type(ScalarType.Float32).MoveToOuterDisposeScope(), prompts.Prompts.grad!.clone().MoveToOuterDisposeScope());
-    }
-
-    private static double RelativeError(Tensor actual, Tensor expected)
-    {
-        using var scope = NewDisposeScope();
-        return ((actual - expected).norm() / expected.norm()).item<float>();
     }
 
     [Theory]
@@ -81,15 +70,15 @@ public sealed class ClassTokenOnlyLastBlockTests(ITestOutputHelper output)
         TensorAssert.BitIdentical(full.Frozen.narrow(1, 0, 2), fast.Frozen.narrow(1, 0, 2), "frozen class tokens before the last block");
         var errors = new Dictionary<string, double>
         {
-            ["image features"] = RelativeError(fast.Features, full.Features),
-            ["last prompted class token"] = RelativeError(fast.ClassTokens.select(1, 2), full.ClassTokens.select(1, 2)),
-            ["last frozen class token"] = RelativeError(fast.Frozen.select(1, 2), full.Frozen.select(1, 2)),
-            ["prompt gradient"] = RelativeError(fast.Gradient, full.Gradient),
+            ["image features"] = TensorAssert.RelativeError(fast.Features, full.Features),
+            ["last prompted class token"] = TensorAssert.RelativeError(fast.ClassTokens.select(1, 2), full.ClassTokens.select(1, 2)),
+            ["last frozen class token"] = TensorAssert.RelativeError(fast.Frozen.select(1, 2), full.Frozen.select(1, 2)),
+            ["prompt gradient"] = TensorAssert.RelativeError(fast.Gradient, full.Gradient),
         };
         output.WriteLine(string.Join("; ", errors.Select(e => $"{e.Key} {e.Value:E2}")));
         foreach (var (what, error) in errors) Assert.True(error <= tolerance, $"{what}: relative error {error:E2} exceeds {tolerance:E1}");
         // Against float32, the shortcut is as accurate as the full block in the same compute dtype.
-        double fullError = RelativeError(full.Gradient, reference.Gradient), fastError = RelativeError(fast.Gradient, reference.Gradient);
+        double fullError = TensorAssert.RelativeError(full.Gradient, reference.Gradient), fastError = TensorAssert.RelativeError(fast.Gradient, reference.Gradient);
         output.WriteLine($"prompt gradient against float32: full {fullError:E2}, class-token-only {fastError:E2}");
         Assert.True(fastError <= 1.5 * fullError + 1e-6, $"prompt gradient error against float32 {fastError:E2}, full block's {fullError:E2}");
         // The gradient reaches the last block's prompts (through its keys and values) and every other block's.
