@@ -5,6 +5,7 @@ using Rvpt.Benchmarks;
 return args.FirstOrDefault() switch
 {
     "step" => StepCommand.Run(args[1..]),
+    "epoch" => EpochCommand.Run(args[1..]),
     "matmul" => MatmulCommand.Run(args[1..]),
     "loader" => LoaderCommand.Run(args[1..]),
     "memory" => MemoryCommand.Run(args[1..]),

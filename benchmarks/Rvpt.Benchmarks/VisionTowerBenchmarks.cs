@@ -16,7 +16,7 @@ public class VisionTowerBenchmarks : LibTorchBenchmark
     private ClipModel? _plain;
     private RvptStepHarness? _harness;
     private Tensor? _images;
-    private Tensor? _labels;
+    private ImageBatch? _batch;
 
     /// <summary>Images per operation.</summary>
     [ParamsSource(typeof(BenchParameters), nameof(BenchParameters.Batches))]
@@ -38,8 +38,8 @@ public class VisionTowerBenchmarks : LibTorchBenchmark
     {
         ApplyThreadsAndDevice();
         _harness = new RvptStepHarness(TorchDevice, DType);
-        (_images, _labels) = _harness.RandomBatch(Batch);
-        _harness.Step(_images, _labels); // gradient and momentum buffer exist from here on
+        _batch = _harness.RandomBatch(Batch);
+        _harness.Step(_batch); // gradient and momentum buffer exist from here on
         Stats.AfterSetup();
     }
 
@@ -55,18 +55,18 @@ public class VisionTowerBenchmarks : LibTorchBenchmark
 
     /// <summary>Shared trunk + prompted branch + CE, backward into the prompts.</summary>
     [Benchmark]
-    public float PromptedForwardBackward() => _harness!.PromptedForwardBackward(_images!, _labels!);
+    public float PromptedForwardBackward() => _harness!.PromptedForwardBackward(_batch!);
 
-    /// <summary>One full RVPT step: trunk, frozen branch, prompted branch, losses, backward, SGD.</summary>
+    /// <summary>One full RVPT step, the trainer's own: checks, trunk, frozen branch, prompted branch, losses, backward, SGD.</summary>
     [Benchmark]
-    public float RvptStep() => _harness!.Step(_images!, _labels!);
+    public float RvptStep() => _harness!.Step(_batch!);
 
     [GlobalCleanup]
     public void Cleanup()
     {
         Stats.BeforeCleanup();
         _images?.Dispose();
-        _labels?.Dispose();
+        _batch?.Dispose();
         _plain?.Dispose();
         _harness?.Dispose();
     }

@@ -8,17 +8,28 @@ token); per step: shared trunk (blocks 1..3, no grad), frozen branch (blocks 4..
 prompted branch (blocks 4..12 with prompts), L = CE(100 * cos(image, text) over 1000 classes) + 2 * mean cos(prompted
 class tokens, frozen class tokens), backward into the prompts, SGD (lr 0.002, momentum 0.9, weight decay 5e-4).
 
-  --what step|forward|matmul   the RVPT step, the plain no-grad forward, or an n x n matmul (machine peak)
+  --what step|forward|matmul|epoch
+                               the RVPT step, the plain no-grad forward, an n x n matmul (machine peak), or whole
+                               epochs over a generated few-shot set (--classes x --shots images, made on demand like
+                               Rvpt.Benchmarks' GeneratedImageSource) as a PyTorch user writes the loop: shuffle, load
+                               and transform each batch (CoOp's random resized crop + flip with --augment, else resize
+                               + centre crop; CLIP normalisation), step; no caching
   --dtype float32|bfloat16     bfloat16: --bf16 copy (default) keeps a bfloat16 copy of the frozen tower and casts the
                                float32 prompts per block, as Rvpt's mixed precision does; --bf16 autocast runs the
-                               float32 model under torch.autocast("cpu", bfloat16) instead
-Prints one JSON line (times, median, images/s, analytic GFLOP, GFLOP/s, peak RSS).
-Needs Debian's python3-torch (1.13) with libopenblas0-pthread, run with /usr/bin/python3.
+                               float32 model under torch.autocast("cpu", dtype=torch.bfloat16), the way a PyTorch user
+                               writes mixed precision
+Prints one JSON line (times, median, images/s, analytic GFLOP, GFLOP/s, peak RSS, and OpenBLAS's kernel (core) name).
+Needs Debian's python3-torch (1.13) with libopenblas0-pthread, run with /usr/bin/python3. OpenBLAS picks its kernels
+for the CPU unless OPENBLAS_CORETYPE forces a core: benchmarks/compare.sh unsets OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE for this script's runs (only there), and the JSON's "openblas_core" says which kernels ran.
 """
 import argparse
 import copy
+import ctypes
 import json
+import math
 import os
+import random
 import resource
 import statistics
 import time
@@ -165,9 +176,95 @@ class RvptStep:
         return loss.item()
 
 
+def openblas_core():
+    """The OpenBLAS kernel set in use (openblas_get_corename) of the BLAS library torch loaded, or None when that BLAS
+    is not OpenBLAS (Debian's reference libblas3 is then the system BLAS: install libopenblas0-pthread)."""
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "blas" in line.lower() and ".so" in line})
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+class GeneratedShots:
+    """classes x shots images of size x size uniform noise in [0, 1], image i of class i // shots, each from its own
+    seed (nothing held in memory); transformed per batch as CoOp trains (random resized crop to 224, scale 0.08-1,
+    ratio 3/4-4/3, bicubic antialiased, flip p = 0.5) or as CLIP evaluates (resize shorter side to 224, centre crop)."""
+
+    def __init__(self, classes, shots, size, augment, seed=1):
+        self.classes, self.shots, self.size, self.augment, self.seed = classes, shots, size, augment, seed
+        self.mean = torch.tensor(CLIP_MEAN).view(3, 1, 1)
+        self.std = torch.tensor(CLIP_STD).view(3, 1, 1)
+
+    def __len__(self):
+        return self.classes * self.shots
+
+    def label(self, i):
+        return i // self.shots
+
+    def image(self, i, rng):
+        g = torch.Generator().manual_seed(self.seed * 1000003 + i)
+        x = torch.rand(3, self.size, self.size, generator=g)
+        if self.augment:
+            top, left, h, w = self._crop(rng)
+            x = x[:, top:top + h, left:left + w]
+            x = F.interpolate(x[None], size=(IMAGE, IMAGE), mode="bicubic", antialias=True, align_corners=False)[0]
+            if rng.random() < 0.5:
+                x = x.flip(-1)
+        else:
+            x = F.interpolate(x[None], size=(IMAGE, IMAGE), mode="bicubic", antialias=True, align_corners=False)[0] \
+                if self.size != IMAGE else x
+        return (x.clamp(0, 1) - self.mean) / self.std
+
+    def _crop(self, rng):
+        """torchvision's RandomResizedCrop.get_params (10 attempts, then the centre crop of the clamped ratio)."""
+        area = self.size * self.size
+        for _ in range(10):
+            target = area * rng.uniform(0.08, 1.0)
+            ratio = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
+            w, h = int(round(math.sqrt(target * ratio))), int(round(math.sqrt(target / ratio)))
+            if 0 < w <= self.size and 0 < h <= self.size:
+                return rng.randint(0, self.size - h), rng.randint(0, self.size - w), h, w
+        return 0, 0, self.size, self.size
+
+    def batch(self, indices, rng):
+        images = torch.stack([self.image(i, rng) for i in indices])
+        return images, torch.tensor([self.label(i) for i in indices])
+
+
+def run_epochs(args, dtype):
+    """Whole epochs of the training loop; returns per-epoch wall times and the time spent preparing batches."""
+    data = GeneratedShots(args.classes, args.shots, args.image_size, args.augment)
+    rvpt = RvptStep(dtype, args.bf16, classes=args.classes)
+    rng = random.Random(1)
+    epochs, data_times = [], []
+    for _ in range(args.epochs):
+        order = list(range(len(data)))
+        rng.shuffle(order)
+        t0 = time.perf_counter()
+        prepare = 0.0
+        for start in range(0, len(order), args.batch):
+            p0 = time.perf_counter()
+            images, labels = data.batch(order[start:start + args.batch], rng)
+            prepare += time.perf_counter() - p0
+            rvpt.step(images, labels)
+        epochs.append(time.perf_counter() - t0)
+        data_times.append(prepare)
+    return epochs, data_times, math.ceil(len(data) / args.batch), len(data)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--what", choices=["step", "forward", "matmul"], default="step")
+    ap.add_argument("--what", choices=["step", "forward", "matmul", "epoch"], default="step")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
@@ -177,7 +274,15 @@ def main():
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--n", type=int, default=2048, help="matmul size")
+    ap.add_argument("--classes", type=int, default=100, help="epoch mode: classes (and of the cross-entropy)")
+    ap.add_argument("--shots", type=int, default=16, help="epoch mode: images per class")
+    ap.add_argument("--epochs", type=int, default=2, help="epoch mode: epochs")
+    ap.add_argument("--image-size", type=int, default=224, help="epoch mode: stored image size")
+    ap.add_argument("--augment", action="store_true", help="epoch mode: CoOp's random resized crop + flip")
     args = ap.parse_args()
+    if args.bf16 == "autocast" and args.dtype == "bfloat16" and args.layernorm != "openai":
+        ap.error("--bf16 autocast needs --layernorm openai: PyTorch 1.13's CPU autocast leaves layer_norm alone, so "
+                 "nn.LayerNorm fails on bfloat16 input with float32 weights; OpenAI's CLIP LayerNorm computes in float32")
     global LAYER_NORM
     LAYER_NORM = OpenAILayerNorm if args.layernorm == "openai" else nn.LayerNorm
     torch.set_num_threads(args.threads)
@@ -185,7 +290,10 @@ def main():
     framework = f"PyTorch {torch.__version__} eager"
     out = {"framework": framework, "what": args.what, "dtype": args.dtype, "threads": args.threads,
            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "layernorm": args.layernorm,
-           "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset")}
+           "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset"),
+           "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE", "unset"), "openblas_core": openblas_core()}
+    if dtype == torch.bfloat16 and args.what in ("step", "epoch"):
+        out["bf16_mode"] = args.bf16
     times = []
     if args.what == "matmul":
         g = torch.Generator().manual_seed(1)
@@ -198,6 +306,13 @@ def main():
             if i > 0:
                 rates.append(2.0 * args.n ** 3 / (time.perf_counter() - t0) / 1e9)
         out.update(n=args.n, gflop_per_s_best=max(rates), gflop_per_s_median=statistics.median(rates))
+    elif args.what == "epoch":
+        epochs, data_times, steps, images = run_epochs(args, dtype)
+        after_first = statistics.mean(epochs[1:]) if len(epochs) > 1 else epochs[0]
+        out.update(what="epoch augmented" if args.augment else "epoch", classes=args.classes, shots=args.shots, images=images,
+                   batch=args.batch, steps_per_epoch=steps, augment=args.augment, device="cpu",
+                   epoch_s=[round(t, 6) for t in epochs], data_s=[round(t, 6) for t in data_times],
+                   epoch_after_first_s=after_first, step_after_first_s=after_first / steps)
     else:
         g = torch.Generator().manual_seed(7)
         images = torch.randn(args.batch, 3, IMAGE, IMAGE, generator=g)
@@ -219,8 +334,6 @@ def main():
                 rvpt.step(images, labels)
                 if i >= args.warmup:
                     times.append(time.perf_counter() - t0)
-            if dtype == torch.bfloat16:
-                out["bf16_mode"] = args.bf16
         median = statistics.median(times)
         total = flops(args.what, args.batch)
         out.update(batch=args.batch, device="cpu", times_s=[round(t, 6) for t in times], median_s=median,

@@ -91,7 +91,7 @@ internal static class Calibration
             double initVal, initTest;
             using (var p0 = DeepPromptInjector.For(clean).WithOptions(promptOptions).Build())
             {
-                initVal = FewShotTrainer.Evaluate(p0, val); initTest = FewShotTrainer.Evaluate(p0, test);
+                initVal = PromptedAccuracy.Evaluate(p0, val); initTest = PromptedAccuracy.Evaluate(p0, test);
             }
             var results = new Dictionary<string, object>();
             foreach (var (name, alpha) in new[] { ("rvpt", D("alpha")), ("vpt", 0.0) })
@@ -106,10 +106,10 @@ internal static class Calibration
                         .WithClasses(defended.ClassNames, PromptTemplates.APhotoOfA)
                         .WithOptions(new TrainingOptions { Epochs = I("pep"), LearningRate = lr, Seed = seed, Augment = false, CacheFrozenClassTokens = true })
                         .Build().Fit(shots);
-                    double v = FewShotTrainer.Evaluate(prompts, val);
+                    double v = PromptedAccuracy.Evaluate(prompts, val);
                     trials.Add($"{lr}:{100 * v:F1}(fr {summary.FinalRepelling:F2})");
                     if (a["diag"] == "1") Diagnose(prompts, val, $"D={parts[0]} b={parts[1]} {name} lr {lr}");
-                    if (v > bestVal) { bestVal = v; bestLr = lr; bestFr = summary.FinalRepelling; bestTest = FewShotTrainer.Evaluate(prompts, test); }
+                    if (v > bestVal) { bestVal = v; bestLr = lr; bestFr = summary.FinalRepelling; bestTest = PromptedAccuracy.Evaluate(prompts, test); }
                 }
                 results[name] = new { lr = bestLr, val = 100 * bestVal, test = 100 * bestTest, fr = bestFr, trials };
                 Console.WriteLine($"  D={parts[0]} b={parts[1]} {name}: test {100 * bestTest:F2} (cost {100 * (cleanTest - bestTest):F2}) lr {bestLr} fr {bestFr:F3}  [{string.Join(" ", trials)}]");

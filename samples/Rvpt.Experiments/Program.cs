@@ -191,7 +191,7 @@ static void Defend(string[] args, string root)
     if (args.Length > 9) so = so with { Prompts = new DeepPromptOptions { UnpromptedDepth = int.Parse(args[8]), Tokens = int.Parse(args[9]) } };
     if (Environment.GetEnvironmentVariable("NOAUG") == "1") so = so with { PromptTraining = so.PromptTraining with { Augment = false } };
     using (var pr = DeepPromptInjector.For(planted.Model).WithOptions(so.Prompts ?? DeepPromptOptions.ScaledTo(planted.Model.Config.Vision)).Build())
-        Console.WriteLine($"prompted CA at init on val: {FewShotTrainer.Evaluate(pr, val):P1}");
+        Console.WriteLine($"prompted CA at init on val: {PromptedAccuracy.Evaluate(pr, val):P1}");
     var r = new DefenceSuite(so).Run(planted.Model, planted.Trigger.Name, planted.Trigger, lab.TargetClassIndex, pool, val, test, cp);
     foreach (var run in r.Runs)
         Console.WriteLine($"{run.Defence,-12} {run.Metrics.ToCell(),-16} {run.Elapsed.TotalSeconds,6:F1}s  {string.Join(" ", run.Selection.Select(t => $"{t.Candidate}:{100 * t.ValidationAccuracy:F1}{(t.Chosen ? "*" : "")}"))}");

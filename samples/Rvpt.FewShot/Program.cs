@@ -34,7 +34,7 @@ prompts.Save(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(trainFolder))!,
 
 Console.WriteLine($"Trained {prompts.TrainableParameterCount:N0} prompt values ({prompts.TrainableFraction:P2} of CLIP) for {summary.EpochsCompleted} epochs " +
                   $"in {summary.Elapsed.TotalSeconds:F1} s: final loss {summary.FinalLoss:F4} (CE {summary.FinalCrossEntropy:F4}, repelling {summary.FinalRepelling:F4}).");
-Console.WriteLine($"Prompted zero-shot accuracy on the shots: {FewShotTrainer.Evaluate(prompts, shotSet):P1}");
+Console.WriteLine($"Prompted zero-shot accuracy on the shots: {PromptedAccuracy.Evaluate(prompts, shotSet):P1}");
 return 0;
 
 // A tiny random CLIP with a generated vocabulary, and an image folder of coloured shapes (3 classes x 6 images).

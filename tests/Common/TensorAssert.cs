@@ -15,6 +15,14 @@ public static class TensorAssert
         return (expected.to_type(ScalarType.Float64).cpu() - actual.to_type(ScalarType.Float64).cpu()).abs().max().item<double>();
     }
 
+    /// <summary>Relative error <c>||actual - expected|| / ||expected||</c> (Frobenius norms), in float64.</summary>
+    public static double RelativeError(Tensor actual, Tensor expected)
+    {
+        using var scope = NewDisposeScope();
+        var e = expected.to_type(ScalarType.Float64).cpu();
+        return ((actual.to_type(ScalarType.Float64).cpu() - e).norm() / e.norm()).item<double>();
+    }
+
     /// <summary>Asserts equal shapes and max abs difference at most <paramref name="atol"/>.</summary>
     public static void Close(Tensor expected, Tensor actual, double atol, string what)
     {

@@ -13,6 +13,9 @@ public sealed class CommandLine(string[] args)
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
+    /// <summary>Whether the switch <c>--name</c> is present.</summary>
+    public bool Flag(string name) => Array.IndexOf(args, "--" + name) >= 0;
+
     /// <summary>An integer option.</summary>
     public int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
@@ -43,6 +46,28 @@ public sealed class CommandLine(string[] args)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>
+    /// The harness the switches ask for: <c>--class-token-last-block</c> sets
+    /// <see cref="DeepPromptInjector.ClassTokenOnlyLastBlock"/>; <c>--cache-trunk</c> and <c>--cache-frozen</c> keep
+    /// per-sample trunk outputs and frozen class tokens for <paramref name="samples"/> samples.
+    /// </summary>
+    public RvptStepHarness Harness(Device device, ScalarType dtype, int samples)
+    {
+        var harness = new RvptStepHarness(device, dtype, classTokenOnlyLastBlock: Flag("class-token-last-block"));
+        if (Flag("cache-trunk") || Flag("cache-frozen")) harness.UseCaches(samples, Flag("cache-trunk"), Flag("cache-frozen"));
+        return harness;
+    }
+
+    /// <summary>The step variant of <see cref="Harness"/> in words, for the JSON output.</summary>
+    public string StepVariant()
+    {
+        var parts = new List<string>();
+        if (Flag("cache-trunk")) parts.Add("trunk cached");
+        if (Flag("cache-frozen")) parts.Add("frozen branch cached");
+        if (Flag("class-token-last-block")) parts.Add("class-token-only last block");
+        return parts.Count == 0 ? "" : " (" + string.Join(", ", parts) + ")";
     }
 
     /// <summary>Formats a number for the JSON output.</summary>

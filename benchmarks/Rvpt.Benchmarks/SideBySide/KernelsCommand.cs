@@ -12,7 +12,11 @@ namespace Rvpt.Benchmarks;
 /// attention heads combined by libtorch's fused <c>scaled_dot_product_attention</c>, by the explicit
 /// <c>softmax(q k^T / sqrt(d)) v</c>, and by the library's <see cref="ClipAttention"/> (which picks one; its input
 /// projection included); LayerNorm in the input dtype, through float32 and back (OpenAI's definition), and the
-/// library's <see cref="ClipLayerNorm"/>. Prints one JSON line of medians in milliseconds.
+/// library's <see cref="ClipLayerNorm"/>; a whole <see cref="ResidualAttentionBlock"/> against its class-token-only
+/// form (<see cref="ResidualAttentionBlock.ForwardFirstToken"/>, the last block with
+/// <see cref="DeepPromptInjector.ClassTokenOnlyLastBlock"/>); and the MLP with QuickGELU as three operators against an
+/// in-place QuickGELU (a candidate for the no-grad trunk and frozen branch, forward only). Prints one JSON line of
+/// medians in milliseconds.
 /// <code>Rvpt.Benchmarks kernels --dtype bfloat16|float32 --batch 32 --tokens 100 --threads 2 --reps 7</code>
 /// </summary>
 public static class KernelsCommand
@@ -38,13 +42,23 @@ public static class KernelsCommand
         projection.to(device, dtype);
         using var norm = new ClipLayerNorm(Width, 1e-5);
         norm.to(device, dtype);
-        foreach (var p in attention.parameters().Concat(projection.parameters()).Concat(norm.parameters())) p.requires_grad = false;
+        using var block = new ResidualAttentionBlock(Width, Heads, 4 * Width, ClipActivation.QuickGelu, 1e-5, causal: false);
+        block.to(device, dtype);
+        using var fc = nn.Linear(Width, 4 * Width);
+        using var proj = nn.Linear(4 * Width, Width);
+        fc.to(device, dtype);
+        proj.to(device, dtype);
+        foreach (var p in attention.parameters().Concat(projection.parameters()).Concat(norm.parameters()).Concat(block.parameters())
+                     .Concat(fc.parameters()).Concat(proj.parameters()))
+            p.requires_grad = false;
 
         Tensor Heads4(Tensor qkv) => qkv.view(batch, tokens, 3, Heads, Width / Heads).permute(2, 0, 3, 1, 4);
         Tensor Fused(Tensor qkv) { var h = Heads4(qkv); return nn.functional.scaled_dot_product_attention(h[0], h[1], h[2]); }
         Tensor Explicit(Tensor qkv) { var h = Heads4(qkv); return ClipAttention.ExplicitAttention(h[0], h[1], h[2], causal: false); }
         Tensor RoundTrip(Tensor input) => ClipLayerNorm.ThroughFloat32(input, new long[] { Width }, null, null, 1e-5);
         Tensor Native(Tensor input) => nn.functional.layer_norm(input, new long[] { Width }, null, null, 1e-5);
+        Tensor Mlp(Tensor input) { var h = fc.forward(input); return proj.forward(h * nn.functional.sigmoid(h * 1.702)); }
+        Tensor MlpInPlace(Tensor input) { var h = fc.forward(input); return proj.forward(h.mul_(nn.functional.sigmoid(h * 1.702))); }
 
         var results = new List<(string Name, double Forward, double ForwardBackward)>
         {
@@ -55,6 +69,10 @@ public static class KernelsCommand
             Measure("LayerNorm: in the input dtype", x, Native),
             Measure("LayerNorm: through float32 and back", x, RoundTrip),
             Measure("ClipLayerNorm", x, norm.forward),
+            Measure("block: ResidualAttentionBlock.forward", x, block.forward),
+            Measure("block: ForwardFirstToken (class token only)", x, block.ForwardFirstToken),
+            Measure("MLP: c_fc, QuickGELU, c_proj", x, Mlp),
+            Measure("MLP: in-place QuickGELU (no grad only)", x, MlpInPlace, forwardOnly: true),
         };
         Console.WriteLine("{" + string.Join(", ",
             $"\"framework\": \"{CommandLine.Framework}\"",
@@ -65,7 +83,7 @@ public static class KernelsCommand
                 $"\"{r.Name}\": {{\"forward\": {CommandLine.F(r.Forward)}, \"forward_backward\": {CommandLine.F(r.ForwardBackward)}}}")) + "}") + "}");
         return 0;
 
-        (string, double, double) Measure(string name, Tensor input, Func<Tensor, Tensor> op)
+        (string, double, double) Measure(string name, Tensor input, Func<Tensor, Tensor> op, bool forwardOnly = false)
         {
             using var leaf = input.detach().clone().requires_grad_(true);
             double forward = Median(() =>
@@ -75,6 +93,7 @@ public static class KernelsCommand
                 op(input);
                 BenchParameters.Synchronize(device);
             });
+            if (forwardOnly) return (name, forward, double.NaN);
             double forwardBackward = Median(() =>
             {
                 using var scope = NewDisposeScope();

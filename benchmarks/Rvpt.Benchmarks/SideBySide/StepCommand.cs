@@ -9,9 +9,10 @@ namespace Rvpt.Benchmarks;
 /// <c>step</c> console mode: times the RVPT step (or, with <c>--what forward</c>, the plain ViT-B/32 forward) outside
 /// BenchmarkDotNet, the same way <c>benchmarks/reference/rvpt_step.py</c> times PyTorch, and prints one JSON line:
 /// per-step times, median, images/s, peak RSS, and the analytic FLOPs and achieved GFLOP/s.
-/// <c>--cache-frozen</c> times the step with the frozen-branch cache filled (the same samples every step, as in the
-/// second and later epochs without augmentation).
-/// <code>Rvpt.Benchmarks step --what step|forward --batch 32 --threads 2 --dtype float32|bfloat16 --steps 5 --warmup 1 [--cache-frozen] [--device cuda]</code>
+/// The step is the trainer's own (<see cref="RvptStepHarness"/>). <c>--cache-frozen</c> and <c>--cache-trunk</c> time it
+/// with the frozen-branch and shared-trunk caches filled (the same samples every step, as in the second and later
+/// epochs without augmentation); <c>--class-token-last-block</c> with the class-token-only last block.
+/// <code>Rvpt.Benchmarks step --what step|forward --batch 32 --threads 2 --dtype float32|bfloat16 --steps 5 --warmup 1 [--cache-frozen] [--cache-trunk] [--class-token-last-block] [--device cuda]</code>
 /// </summary>
 public static class StepCommand
 {
@@ -49,20 +50,14 @@ public static class StepCommand
         }
         else if (what == "step")
         {
-            using var harness = new RvptStepHarness(device, dtype);
-            using var cache = args.Contains("--cache-frozen") ? new FrozenClassTokenCache(batch) : null;
-            var indices = Enumerable.Range(0, batch).ToArray();
-            if (cache is not null) warmup = Math.Max(warmup, 1); // the first step fills the cache
-            var (images, labels) = harness.RandomBatch(batch);
-            using (images)
-            using (labels)
+            using var harness = cl.Harness(device, dtype, samples: batch);
+            if (cl.Flag("cache-frozen") || cl.Flag("cache-trunk")) warmup = Math.Max(warmup, 1); // the first step fills the caches
+            using var images = harness.RandomBatch(batch);
+            for (int i = 0; i < warmup + steps; i++)
             {
-                for (int i = 0; i < warmup + steps; i++)
-                {
-                    var clock = Stopwatch.StartNew();
-                    harness.Step(images, labels, frozenCache: cache, indices: indices); // reads the loss: waits for the device
-                    if (i >= warmup) times.Add(clock.Elapsed.TotalSeconds);
-                }
+                var clock = Stopwatch.StartNew();
+                harness.Step(images); // reads the loss: waits for the device
+                if (i >= warmup) times.Add(clock.Elapsed.TotalSeconds);
             }
             flops = StepFlops.RvptStep(ClipConfig.ViTB32, batch, depth: 3, promptTokens: 50, classes: 1000);
         }
@@ -71,7 +66,7 @@ public static class StepCommand
         double median = CommandLine.Median(times);
         Console.WriteLine("{" + string.Join(", ",
             $"\"framework\": \"{CommandLine.Framework}\"",
-            $"\"what\": \"{what}{(args.Contains("--cache-frozen") ? " (frozen branch cached)" : "")}\"",
+            $"\"what\": \"{what}{(what == "step" ? cl.StepVariant() : "")}\"",
             $"\"dtype\": \"{CommandLine.DTypeName(dtype)}\"",
             $"\"batch\": {batch}",
             $"\"threads\": {threads}",

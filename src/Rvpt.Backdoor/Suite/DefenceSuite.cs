@@ -178,7 +178,7 @@ public sealed class DefenceSuite
                         .WithLogger(suite._logger)
                         .Build()
                         .Fit(shots, new InlineProgress<TrainingProgress>(p => Report(phase, p.Fraction)), ct).FinalRepelling;
-                    return (prompts, FewShotTrainer.Evaluate(prompts, validation, _o.Templates, _o.EvaluationBatchSize, ct));
+                    return (prompts, PromptedAccuracy.Evaluate(prompts, validation, _o.Templates, _o.EvaluationBatchSize, ct));
                 }
                 catch
                 {

@@ -58,6 +58,32 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor>
         return out_proj.forward(merged).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The attention output at position 0 alone, <c>[N, 1, width]</c>: keys and values from every position of
+    /// <c>[N, T, width]</c> (from position 0 only when causal, the only one it may see), the query, the heads' product
+    /// and <c>out_proj</c> for position 0 only. Equals <c>forward(input).narrow(1, 0, 1)</c> up to floating-point
+    /// rounding (the products run over other shapes, so the kernels may sum in another order); it saves the query and
+    /// output projections and the attention of the other <c>T - 1</c> positions, for callers that read only position
+    /// 0 (a ViT's class token after its last block).
+    /// </summary>
+    public Tensor ForwardFirstToken(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        long n = input.shape[0], width = input.shape[2];
+        long headDim = width / _heads;
+        var keysFrom = _causal ? input.narrow(1, 0, 1) : input;
+        long t = keysFrom.shape[1];
+        var q = nn.functional.linear(input.narrow(1, 0, 1), in_proj_weight.narrow(0, 0, width), in_proj_bias.narrow(0, 0, width))
+            .view(n, 1, _heads, headDim).transpose(1, 2);                  // [N, H, 1, hd]
+        var kv = nn.functional.linear(keysFrom, in_proj_weight.narrow(0, width, 2 * width), in_proj_bias.narrow(0, width, 2 * width))
+            .view(n, t, 2, _heads, headDim).permute(2, 0, 3, 1, 4);        // [2, N, H, T, hd]
+        var attended = UseExplicitProduct(input)
+            ? ExplicitAttention(q, kv[0], kv[1], causal: false)
+            : nn.functional.scaled_dot_product_attention(q, kv[0], kv[1]);
+        var merged = attended.transpose(1, 2).reshape(n, 1, width);
+        return out_proj.forward(merged).MoveToOuterDisposeScope();
+    }
+
     private static bool UseExplicitProduct(Tensor input) =>
         input.dtype == ScalarType.BFloat16 && input.device_type == DeviceType.CPU;
 

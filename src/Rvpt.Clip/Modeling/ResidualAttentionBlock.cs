@@ -32,4 +32,19 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
         x = x + mlp.forward(ln_2.forward(x));
         return x.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The block's output at position 0 alone, <c>[N, 1, width]</c>: <c>ln_1</c> and the keys and values over every
+    /// position, then the query, attention output, <c>ln_2</c> and MLP for position 0 only
+    /// (<see cref="ClipAttention.ForwardFirstToken"/>). Equals <c>forward(input).narrow(1, 0, 1)</c> up to
+    /// floating-point rounding, gradients included; for the last block of a ViT, whose output is read only at the
+    /// class token, it skips most of the block (at ViT-B/32's 50 tokens: the MLP and the output projection of 49).
+    /// </summary>
+    public Tensor ForwardFirstToken(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = input.narrow(1, 0, 1) + attn.ForwardFirstToken(ln_1.forward(input));
+        x = x + mlp.forward(ln_2.forward(x));
+        return x.MoveToOuterDisposeScope();
+    }
 }

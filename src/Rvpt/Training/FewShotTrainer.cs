@@ -8,10 +8,11 @@ namespace Rvpt;
 
 /// <summary>
 /// Few-shot prompt tuning: trains a <see cref="DeepPromptInjector"/>'s prompts with a <see cref="RepulsiveLoss"/> on a
-/// labelled image set, with CoOp's recipe (SGD, cosine schedule with warm-up, random resized crop + flip). Every step
-/// runs in its own dispose scope; the prompts and optimiser state are checkpointed atomically after each epoch (and,
-/// optionally, every few steps, and on cancellation) and a rerun with the same checkpoint folder resumes where it
-/// stopped, bit for bit. See docs/reliability.md.
+/// labelled image set, with CoOp's recipe (SGD, cosine schedule with warm-up, random resized crop + flip).
+/// <see cref="Fit"/> is the loop over epochs and batches; each step is an <see cref="RvptStep"/> (the one the benchmarks
+/// time) in its own dispose scope. The prompts and optimiser state are checkpointed atomically after each epoch (and,
+/// optionally, every few steps, and on cancellation; <see cref="TrainingCheckpointer"/>) and a rerun with the same
+/// checkpoint folder resumes where it stopped, bit for bit. See docs/reliability.md.
 /// </summary>
 public sealed class FewShotTrainer
 {
@@ -61,11 +62,10 @@ public sealed class FewShotTrainer
         CheckClasses(data);
         if (data.Count == 0) throw new ArgumentException("The training set is empty.", nameof(data));
 
-        var clip = _prompts.Clip;
         var clock = Stopwatch.StartNew();
+        var clip = _prompts.Clip;
         _prompts.SetClasses(_classNames, _templates); // saved with the prompts, for classifying with them later
         using var classifier = ZeroShotClassifier.Create(clip, _classNames, _templates);
-        var text = classifier.ClassEmbeddings;
         using var optimizer = new PromptSgd(_prompts.Prompts, Options.Momentum, Options.WeightDecay);
         var schedule = new CosineWarmupSchedule(Options);
         var loader = new BatchLoader(data, clip.ImageProcessor, new BatchLoaderOptions
@@ -74,35 +74,19 @@ public sealed class FewShotTrainer
             // CoOp (Dassl) drops the incomplete last batch only when the set holds at least one full batch.
             DropLast = Options.DropLast && data.Count >= Options.BatchSize,
         });
-        var run = TrainingRun.Describe(Options, _loss, _prompts, data, _templates);
-        using var frozenCache = Options.CacheFrozenClassTokens && !Options.Augment ? new FrozenClassTokenCache(data.Count) : null;
-        if (Options.CacheFrozenClassTokens && Options.Augment)
-            _logger.LogInformation("CacheFrozenClassTokens has no effect with augmentation on: every epoch sees other crops.");
-
-        var start = new TrainingPosition(0, 0);
-        var dir = Options.CheckpointDirectory;
-        if (dir is not null)
-        {
-            Directory.CreateDirectory(dir);
-            start = TrainingState.TryLoad(dir, _prompts, optimizer, run);
-            if (start.Epoch > Options.Epochs || start.Step >= loader.BatchesPerEpoch || (start.Epoch == Options.Epochs && start.Step > 0))
-                throw new InvalidDataException($"{Path.Combine(dir, TrainingState.FileName)}: position {start} does not lie within this run of {Options.Epochs} epochs of {loader.BatchesPerEpoch} steps.");
-            if (start != default) _logger.LogInformation("Resuming from {Dir}: {Position}.", dir, start);
-        }
+        using var trunkCache = CacheIfUnaugmented(Options.CacheSharedTrunk, nameof(TrainingOptions.CacheSharedTrunk), () => new SharedTrunkCache(data.Count));
+        using var frozenCache = CacheIfUnaugmented(Options.CacheFrozenClassTokens, nameof(TrainingOptions.CacheFrozenClassTokens), () => new FrozenClassTokenCache(data.Count));
+        var checkpoint = new TrainingCheckpointer(Options, _prompts, optimizer, TrainingRun.Describe(Options, _loss, _prompts, data, _templates),
+            loader.BatchesPerEpoch, _logger);
+        var start = checkpoint.Resume();
+        var rvptStep = new RvptStep(_prompts, _loss, classifier.ClassEmbeddings, optimizer, Options.Seed, trunkCache, frozenCache,
+            data.Describe, checkpoint.LastGoodState);
 
         int steps = 0;
-        long frozenImages = 0;
+        long trunkImages = 0, frozenImages = 0;
         double lastLoss = double.NaN, lastCe = double.NaN, lastFr = double.NaN;
         var position = start; // state of the prompts and optimiser in memory
-        var saved = start;    // state in the checkpoint file
-        var previousComputeDType = _prompts.ComputeDType;
-        if (Options.ComputeDType is { } computeDType)
-        {
-            _prompts.SetComputeDType(computeDType);
-            _logger.LogInformation("Mixed precision: the image tower computes in {Compute}, prompts in {Master}, the loss in Float32.",
-                computeDType, _prompts.Prompts.dtype);
-        }
-        _prompts.train();
+        using var mode = new PromptTrainingMode(_prompts, Options.ComputeDType, _logger);
         try
         {
             for (int epoch = start.Epoch; epoch < Options.Epochs; epoch++)
@@ -116,24 +100,18 @@ public sealed class FewShotTrainer
                     using var batchScope = batch;
                     cancellationToken.ThrowIfCancellationRequested();
                     var stepClock = Stopwatch.StartNew();
-                    var (loss, ce, fr, frozenRun) = Step(batch, data, text, optimizer, frozenCache, epoch, step, lr);
-                    frozenImages += frozenRun;
+                    var result = rvptStep.Run(batch, epoch, step, lr);
+                    trunkImages += result.TrunkImages;
+                    frozenImages += result.FrozenImages;
                     step++;
                     steps++;
                     position = new TrainingPosition(epoch, step);
-                    sumLoss += loss;
-                    sumCe += ce;
-                    sumFr += fr;
-                    var report = new TrainingProgress(epoch + 1, Options.Epochs, step, loader.BatchesPerEpoch, loss, ce, fr, lr,
-                        batch.Count / Math.Max(stepClock.Elapsed.TotalSeconds, 1e-9));
-                    progress?.Report(report);
-                    _logger.LogDebug("epoch {Epoch}/{Epochs} step {Step}/{Steps}: loss {Loss:F4} (CE {Ce:F4}, FR {Fr:F4}) lr {Lr:G3}, {Ips:F1} img/s",
-                        report.Epoch, report.Epochs, report.Step, report.StepsPerEpoch, loss, ce, fr, lr, report.ImagesPerSecond);
-                    if (dir is not null && Options.CheckpointEverySteps > 0 && step % Options.CheckpointEverySteps == 0 && step < loader.BatchesPerEpoch)
-                    {
-                        TrainingState.Save(dir, _prompts, optimizer, position, run);
-                        saved = position;
-                    }
+                    sumLoss += result.Loss;
+                    sumCe += result.CrossEntropy;
+                    sumFr += result.Repelling;
+                    Report(progress, new TrainingProgress(epoch + 1, Options.Epochs, step, loader.BatchesPerEpoch, result.Loss, result.CrossEntropy,
+                        result.Repelling, lr, batch.Count / Math.Max(stepClock.Elapsed.TotalSeconds, 1e-9)));
+                    checkpoint.AfterStep(position);
                 }
                 int stepsThisEpoch = step - firstStep;
                 lastLoss = sumLoss / stepsThisEpoch;
@@ -142,91 +120,38 @@ public sealed class FewShotTrainer
                 _logger.LogInformation("Epoch {Epoch}/{Epochs}: loss {Loss:F4} (CE {Ce:F4}, FR {Fr:F4}), lr {Lr:G3}",
                     epoch + 1, Options.Epochs, lastLoss, lastCe, lastFr, lr);
                 position = new TrainingPosition(epoch + 1, 0);
-                if (dir is not null)
-                {
-                    TrainingState.Save(dir, _prompts, optimizer, position, run);
-                    saved = position;
-                }
+                checkpoint.AfterEpoch(position);
             }
         }
-        catch (OperationCanceledException) when (dir is not null && cancellationToken.IsCancellationRequested && position != saved)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && checkpoint.HasUnsavedSteps(position))
         {
-            // The steps done so far are complete and good: keep them. A cancel right after an epoch's last step is the epoch's end.
-            if (position.Step >= loader.BatchesPerEpoch) position = new TrainingPosition(position.Epoch + 1, 0);
-            TrainingState.Save(dir, _prompts, optimizer, position, run);
-            _logger.LogInformation("Cancelled; the state {Position} is saved in {Dir}.", position, dir);
+            checkpoint.SaveCancelled(position); // the steps done so far are complete and good: keep them
             throw;
-        }
-        finally
-        {
-            _prompts.eval();
-            _prompts.SetComputeDType(previousComputeDType);
         }
         return new TrainingSummary(Options.Epochs, start.Epoch, steps, lastLoss, lastCe, lastFr, clock.Elapsed)
         {
             ResumedFromStep = start.Step,
+            SharedTrunkImagesEncoded = trunkImages,
             FrozenImagesEncoded = frozenImages,
         };
     }
 
-    /// <summary>
-    /// One step in its own dispose scope; returns the loss terms and the number of images run through the frozen branch
-    /// (0 when all came from the cache). Throws before the update if anything is non-finite.
-    /// </summary>
-    private (double Loss, double CrossEntropy, double Repelling, int FrozenImages) Step(ImageBatch batch, ILabeledImageSource data, Tensor text,
-        PromptSgd optimizer, FrozenClassTokenCache? frozenCache, int epoch, int step, double lr)
+    /// <summary>A per-sample cache when <paramref name="wanted"/> and augmentation is off (augmented images differ every epoch), else null.</summary>
+    private T? CacheIfUnaugmented<T>(bool wanted, string option, Func<T> create) where T : class
     {
-        var clip = _prompts.Clip;
-        var where = $"epoch {epoch + 1}, step {step + 1}";
-        using var scope = NewDisposeScope();
-        _prompts.SeedDropout(SeedMixer.Mix(SeedMixer.Mix(Options.Seed, epoch), step)); // dropout masks per step
-        var finiteRows = batch.Images.isfinite().flatten(1).all(1).data<bool>().ToArray();
-        if (finiteRows.Contains(false))
-        {
-            var bad = Enumerable.Range(0, finiteRows.Length).Where(i => !finiteRows[i]).ToArray();
-            throw new InvalidDataException(
-                $"Training stopped at {where}: {bad.Length} input image(s) hold NaN or infinite values: " +
-                string.Join(", ", bad.Take(5).Select(i => data.Describe(batch.Indices[i]))) + (bad.Length > 5 ? ", ..." : "") +
-                $". {LastGoodState()}");
-        }
-        var images = batch.Images.to(clip.DType, clip.Device);
-        var labels = batch.Labels.to(clip.Device);
-        var trunk = _prompts.RunSharedTrunk(images);
-        int frozenImages = batch.Count;
-        Tensor frozen;
-        if (frozenCache is null) frozen = _prompts.RunFrozen(trunk);
-        else
-        {
-            var before = frozenCache.ImagesEncoded;
-            frozen = frozenCache.GetOrCompute(batch.Indices, () => _prompts.RunFrozen(trunk));
-            frozenImages = (int)(frozenCache.ImagesEncoded - before);
-        }
-        var prompted = _prompts.RunPrompted(trunk);
-        var result = _loss.Compute(prompted, frozen, text, labels, clip.LogitScale);
-        // One read (one device synchronisation) for the three terms.
-        var terms = stack(new[] { result.Total.detach(), result.CrossEntropy.detach(), result.Repelling.detach() })
-            .to(ScalarType.Float32, CPU).data<float>().ToArray();
-        double loss = terms[0], ce = terms[1], fr = terms[2];
-        if (!double.IsFinite(loss))
-            throw new InvalidOperationException(
-                $"The loss became {loss} at {where} (cross-entropy {ce}, repelling {fr}, learning rate {lr}). {LastGoodState()}" +
-                " Lower the learning rate or check the inputs.");
-        optimizer.ZeroGrad();
-        result.Total.backward();
-        if (_prompts.Prompts.grad is not { } grad || !grad.isfinite().all().item<bool>())
-            throw new InvalidOperationException(
-                $"The prompts' gradient has NaN or infinite values at {where} (loss {loss}, learning rate {lr}). {LastGoodState()}");
-        optimizer.Step(lr);
-        if (!_prompts.Prompts.isfinite().all().item<bool>())
-            throw new InvalidOperationException(
-                $"The SGD update made the prompts NaN or infinite at {where} (loss {loss}, learning rate {lr}); the prompts in memory are unusable. {LastGoodState()}" +
-                " Lower the learning rate.");
-        return (loss, ce, fr, frozenImages);
+        if (!wanted) return null;
+        if (!Options.Augment) return create();
+        _logger.LogInformation("{Option} has no effect with augmentation on: every epoch sees other crops.", option);
+        return null;
     }
 
-    private string LastGoodState() => Options.CheckpointDirectory is { } dir
-        ? $"The last good state is in {Path.Combine(dir, TrainingState.FileName)}."
-        : "No checkpoint folder was set.";
+    private void Report(IProgress<TrainingProgress>? progress, TrainingProgress report)
+    {
+        progress?.Report(report);
+        _logger.LogDebug("epoch {Epoch}/{Epochs} step {Step}/{Steps}: loss {Loss:F4} (CE {Ce:F4}, FR {Fr:F4}) lr {Lr:G3}, {Ips:F1} img/s",
+            report.Epoch, report.Epochs, report.Step, report.StepsPerEpoch, report.Loss, report.CrossEntropy, report.Repelling,
+            report.LearningRate, report.ImagesPerSecond);
+    }
 
     private void CheckClasses(ILabeledImageSource data)
     {
@@ -240,30 +165,5 @@ public sealed class FewShotTrainer
             $"The data's class names differ from the trainer's: {detail}. Data: [{Preview(data.ClassNames)}]; trainer: [{Preview(_classNames)}].", nameof(data));
 
         static string Preview(IReadOnlyList<string> names) => string.Join(", ", names.Take(8)) + (names.Count > 8 ? $", ... ({names.Count} in all)" : "");
-    }
-
-    /// <summary>
-    /// Zero-shot top-1 accuracy of the prompted model (prompts as they are, eval transform) on <paramref name="data"/>,
-    /// with the given class names and templates.
-    /// </summary>
-    public static double Evaluate(DeepPromptInjector prompts, ILabeledImageSource data, IReadOnlyList<string>? templates = null,
-        int batchSize = 64, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(prompts);
-        ArgumentNullException.ThrowIfNull(data);
-        var clip = prompts.Clip;
-        using var classifier = ZeroShotClassifier.Create(clip, data.ClassNames, templates ?? PromptTemplates.APhotoOfA, imageEncoder: prompts.EncodeImage);
-        var loader = new BatchLoader(data, clip.ImageProcessor, new BatchLoaderOptions { BatchSize = batchSize, Shuffle = false, Augment = false });
-        long correct = 0, total = 0;
-        using var noGrad = no_grad();
-        foreach (var batch in loader.Epoch(0, cancellationToken))
-        {
-            using var b = batch;
-            using var scope = NewDisposeScope();
-            var predicted = classifier.PredictIndices(batch.Images.to(clip.DType, clip.Device)).cpu();
-            correct += predicted.eq(batch.Labels).sum().item<long>();
-            total += batch.Count;
-        }
-        return total == 0 ? double.NaN : (double)correct / total;
     }
 }

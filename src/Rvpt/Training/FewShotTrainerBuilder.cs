@@ -87,6 +87,12 @@ public sealed class FewShotTrainerBuilder
     /// </summary>
     public FewShotTrainerBuilder CacheFrozenClassTokens(bool cache = true) { _options = _options with { CacheFrozenClassTokens = cache }; return this; }
 
+    /// <summary>
+    /// Reuse each sample's shared-trunk output in later epochs (only with augmentation off). See
+    /// <see cref="TrainingOptions.CacheSharedTrunk"/>.
+    /// </summary>
+    public FewShotTrainerBuilder CacheSharedTrunk(bool cache = true) { _options = _options with { CacheSharedTrunk = cache }; return this; }
+
     /// <summary>Uses complete options.</summary>
     public FewShotTrainerBuilder WithOptions(TrainingOptions options) { _options = options ?? throw new ArgumentNullException(nameof(options)); return this; }
 

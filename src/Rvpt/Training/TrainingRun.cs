@@ -44,6 +44,8 @@ internal static class TrainingRun
         // The steps of an epoch depend on it; only when in effect, so that states written before the option (which kept
         // the last batch) resume with DropLast = false and are refused with it.
         if (options.DropLast && data.Count >= options.BatchSize && data.Count % options.BatchSize != 0) run["drop_last"] = "true";
+        // The class-token-only last block rounds differently from the full block: a run with it is another run.
+        if (prompts.ClassTokenOnlyLastBlock) run["last_block"] = "class-token-only";
         return run;
     }
 

@@ -15,6 +15,12 @@ public sealed record TrainingSummary(int EpochsCompleted, int ResumedFromEpoch, 
     public int ResumedFromStep { get; init; }
 
     /// <summary>
+    /// Images this call ran through the shared trunk. Without <see cref="TrainingOptions.CacheSharedTrunk"/> every image
+    /// of every step; with it (and augmentation off) each sample once.
+    /// </summary>
+    public long SharedTrunkImagesEncoded { get; init; }
+
+    /// <summary>
     /// Images this call ran through the frozen branch. Without <see cref="TrainingOptions.CacheFrozenClassTokens"/>
     /// every image of every step; with it (and augmentation off) each sample once.
     /// </summary>

@@ -9,6 +9,14 @@ internal static class PromptTestModels
 {
     public static ClipModel Fixture() => ClipModel.FromPretrained(Fixtures.ClipTinyFile("tiny_clip_openai.safetensors"));
 
+    /// <summary>A random CLIP with a 4-block image tower (64 x 64 images, 16 patches, width 128, 4 heads).</summary>
+    public static ClipModel FourBlocks(long seed) => ClipModel.Create(new ClipConfig
+    {
+        EmbedDim = 64,
+        Vision = new ClipVisionConfig { ImageSize = 64, PatchSize = 16, Width = 128, Layers = 4, Heads = 4 },
+        Text = new ClipTextConfig { ContextLength = 12, VocabSize = 600, Width = 32, Layers = 1, Heads = 2 },
+    }, seed);
+
     public static Tensor Pixels(int n, long seed)
     {
         var g = new Generator((ulong)seed, CPU);

@@ -57,7 +57,7 @@ public sealed class FewShotTrainerTests
         Assert.True(last < first, $"loss did not fall: first epoch {first:F4}, last epoch {last:F4}");
         Assert.Equal(1.0, recorder.Reports[^1].Fraction, 6);
         Assert.Equal(before, ClipWeightsFingerprint.Compute(clip));
-        Assert.InRange(FewShotTrainer.Evaluate(prompts, data), 0.0, 1.0);
+        Assert.InRange(PromptedAccuracy.Evaluate(prompts, data), 0.0, 1.0);
     }
 
     [SkippableTheory]

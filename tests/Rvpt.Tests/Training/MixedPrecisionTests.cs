@@ -13,12 +13,7 @@ namespace Rvpt.Tests;
 /// </summary>
 public sealed class MixedPrecisionTests(ITestOutputHelper output)
 {
-    private static ClipModel Model() => ClipModel.Create(new ClipConfig
-    {
-        EmbedDim = 64,
-        Vision = new ClipVisionConfig { ImageSize = 64, PatchSize = 16, Width = 128, Layers = 4, Heads = 4 },
-        Text = new ClipTextConfig { ContextLength = 12, VocabSize = 600, Width = 32, Layers = 1, Heads = 2 },
-    }, seed: 3);
+    private static ClipModel Model() => PromptTestModels.FourBlocks(seed: 3);
 
     private sealed record StepResult(float Loss, float CrossEntropy, float Repelling, Tensor Features, Tensor Frozen, Tensor Gradient) : IDisposable
     {
