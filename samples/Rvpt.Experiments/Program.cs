@@ -5,6 +5,7 @@
 //   plant-caption <pretrainEpochs> <pretrainPairs> <plantPairs> <poisonFraction> <plantEpochs> <plantLr> <attack> [wanetStrength]
 //   plant <attack> <poisonFraction> <epochs> <lr> <pairs> <labelWeight> [fixed|no] [wanetStrength]
 //   defend <attack> <poisonFraction> <epochs> <lr> <pairs> [defences] [promptLrs] [alpha] [D] [b]     (NOAUG=1: no augmentation)
+//   explain <cacheDir> [attacks] [images]   (Explain.cs: where a trigger moves the final image feature)
 //   issba <imageSize> <steps> <trainImages> [residualWeight] [width]   (ISSBA's StegaStamp model on the synthetic world, resized)
 using System.Diagnostics;
 using Rvpt;
@@ -25,7 +26,8 @@ switch (args.FirstOrDefault())
     case "calib": Calibration.Run(rest, root); break;
     case "shapes": ShapeSheet.Write(rest[0]); break;
     case "issba": Issba(rest, root); break;
-    default: Console.Error.WriteLine("usage: pretrain | plant-caption | plant | defend | calib | shapes | issba (see the comment at the top of Program.cs)"); return 2;
+    case "explain": Explain.Run(rest, root); break;
+    default: Console.Error.WriteLine("usage: pretrain | plant-caption | plant | defend | calib | shapes | issba | explain (see the comment at the top of Program.cs)"); return 2;
 }
 return 0;
 

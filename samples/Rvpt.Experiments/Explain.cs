@@ -1,0 +1,97 @@
+// Issue 12, item 4: where does a trigger move the final image feature? For each attack of the demo's lab (default
+// SyntheticLabOptions, models from the demo's cache), on non-target test images x and their triggered versions x':
+// the shift d = f(x') - f(x) of the normalised image feature is split into its component along the target class's
+// text direction, along the other classes' text directions (orthogonalised against the target's), and the rest.
+// Measured for the clean model, the backdoored model, and the backdoored model with plain VPT and with RVPT prompts
+// (alpha 2, the demo's geometry and training, learning rate chosen on clean validation from 0.002, 0.02, 0.2).
+//   explain <cacheDir> [attacks=badnets,blended,badclip] [images=500]
+// Appends a JSON line per attack and model to <root>/explain.jsonl.
+using System.Globalization;
+using System.Text.Json;
+using Rvpt;
+using Rvpt.Backdoor;
+using Rvpt.Clip;
+using TorchSharp;
+using static TorchSharp.torch;
+
+internal static class Explain
+{
+    public static void Run(string[] args, string root)
+    {
+        var cacheDir = args[0];
+        var attacks = (args.Length > 1 ? args[1] : "badnets,blended,badclip").Split(',')
+            .Select(a => Enum.Parse<SyntheticAttack>(a, ignoreCase: true)).ToArray();
+        int images = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 500;
+
+        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(cacheDir), new SyntheticLabOptions());
+        using var clean = lab.GetCleanModel();
+        using var test = lab.TestSet(1200);
+        using var validation = lab.ValidationSet(600);
+        using var pool = lab.DefenderPool(64 * lab.DefendedClasses.Count);
+        var shots = FewShotSampler.Sample(pool, 16, 1);
+        var nonTarget = Enumerable.Range(0, test.Count).Where(i => test.GetLabel(i) != lab.TargetClassIndex).Take(images).ToArray();
+        Console.WriteLine($"{nonTarget.Length} non-target test images; target {lab.Options.TargetClass} (index {lab.TargetClassIndex})");
+
+        foreach (var attack in attacks)
+        {
+            using var planted = lab.GetPlantedModel(attack, clean);
+            Report(attack, "clean model", clean, null, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
+            Report(attack, "backdoored", planted.Model, null, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
+            foreach (var (name, alpha) in new[] { ("backdoored + VPT", 0.0), ("backdoored + RVPT", 2.0) })
+            {
+                DeepPromptInjector? best = null; double bestVal = -1;
+                foreach (var lr in new[] { 0.002, 0.02, 0.2 })
+                {
+                    var prompts = DeepPromptInjector.For(planted.Model).WithOptions(DeepPromptOptions.ScaledTo(planted.Model.Config.Vision) with { Seed = 1 }).Build();
+                    FewShotTrainer.For(planted.Model, prompts).WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
+                        .WithClasses(test.ClassNames, PromptTemplates.APhotoOfA)
+                        .WithOptions(new TrainingOptions { Epochs = 50, LearningRate = lr, Seed = 1, Augment = false, CacheFrozenClassTokens = true })
+                        .Build().Fit(shots);
+                    double v = PromptedAccuracy.Evaluate(prompts, validation);
+                    if (v > bestVal) { best?.Dispose(); best = prompts; bestVal = v; } else prompts.Dispose();
+                }
+                using (best)
+                    Report(attack, name, planted.Model, best, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
+            }
+        }
+    }
+
+    private static void Report(SyntheticAttack attack, string model, ClipModel clip, DeepPromptInjector? prompts, ITrigger trigger,
+        TensorDataset test, int[] indices, int target, string root)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var texts = clip.EncodeTextNormalized(test.ClassNames.Select(c => PromptTemplates.APhotoOfA[0].Replace("{}", c, StringComparison.Ordinal)).ToList());
+        Tensor Encode(Tensor unit)
+        {
+            var pixels = clip.ImageProcessor.Normalize(unit);
+            var f = prompts is null ? clip.EncodeImage(pixels) : prompts.EncodeImage(pixels);
+            return nn.functional.normalize(f, 2.0, 1);
+        }
+        var cleanUnit = stack(indices.Select(i => test.LoadUnitImage(i)).ToArray());
+        var triggeredUnit = cat(indices.Select((i, k) => trigger.Apply(cleanUnit.narrow(0, k, 1), unchecked(i * 1_000_003L + 7))).ToArray(), 0);
+        var f0 = Encode(cleanUnit);
+        var f1 = Encode(triggeredUnit);
+        var d = f1 - f0;                                           // [N, e]
+        var tStar = texts[target];                                 // [e]
+        var others = cat(new[] { texts.narrow(0, 0, target), texts.narrow(0, target + 1, texts.shape[0] - target - 1) }, 0);
+        others = others - outer(others.matmul(tStar), tStar);      // orthogonal to the target direction
+        var (_, _, vh) = linalg.svd(others, fullMatrices: false);
+        var basis = vh;                                            // rows span the other classes' (orthogonalised) directions
+        var along = d.matmul(tStar);                               // [N]
+        var inSpan = d.matmul(basis.t());                          // [N, C-1]
+        var total = d.pow(2).sum(1).clamp_min(1e-12);
+        double targetShare = (along.pow(2) / total).mean().item<float>();
+        double classShare = (inSpan.pow(2).sum(1) / total).mean().item<float>();
+        double norm = d.norm(1).mean().item<float>();
+        double gain = (f1.matmul(tStar) - f0.matmul(tStar)).mean().item<float>();
+        var logits1 = f1.matmul(texts.t());
+        double asr = logits1.argmax(1).eq(target).to_type(ScalarType.Float32).mean().item<float>();
+        var line = new { attack = attack.ToString(), model, images = indices.Length, asr = 100 * asr, shift = norm, targetCosGain = gain,
+            targetShare, otherClassesShare = classShare, restShare = 1 - targetShare - classShare };
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{attack,-8} {model,-18} ASR {100 * asr,6:F2}  |d| {norm:F3}  cos to target +{gain:F3}  along target {100 * targetShare:F1}%  other classes {100 * classShare:F1}%  rest {100 * (1 - targetShare - classShare):F1}%"));
+        Directory.CreateDirectory(root);
+        File.AppendAllText(Path.Combine(root, "explain.jsonl"), JsonSerializer.Serialize(line) + "\n");
+    }
+}
