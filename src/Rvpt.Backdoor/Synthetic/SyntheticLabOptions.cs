@@ -31,15 +31,23 @@ public sealed record SyntheticLabOptions
     /// BadNets trigger. Default a checkerboard of side 28 at the 224 reference, i.e. 4 px (half a ViT patch) at 32 px
     /// (the paper's 16 px at 224 would be 2 px, too small for a 4 x 4-cell checkerboard), in the bottom-right corner as
     /// in the original BadNets. The paper places it at random; on the synthetic model a randomly placed patch did not
-    /// plant (ASR 1-11% over the recipes in docs/results.md).
+    /// plant (ASR 1-11% over the recipes in docs/results.md). The lab pins the pattern: the library's default (CleanCLIP's
+    /// per-image mean + noise patch) planted to only 46% ASR with the lab's recipe at this corner (docs/results.md).
     /// </summary>
-    public BadNetsOptions BadNets { get; init; } = new() { PatchSize = 28, Position = PatchPosition.Named(PatchPositionKind.BottomRight) };
+    public BadNetsOptions BadNets { get; init; } = new()
+    {
+        PatchSize = 28, Position = PatchPosition.Named(PatchPositionKind.BottomRight), Pattern = PatchPattern.Checkerboard(),
+    };
 
-    /// <summary>Blended trigger. Default the paper's 0.2 blend of a fixed noise pattern.</summary>
-    public BlendedOptions Blended { get; init; } = new();
+    /// <summary>
+    /// Blended trigger. Default the paper's 0.2 blend of one fixed noise pattern (<see cref="BlendedNoise.Fixed"/>), the
+    /// lab's calibrated trigger: CleanCLIP's fresh noise per image (the library's default) did not plant with the lab's
+    /// recipe (5% ASR, docs/results.md).
+    /// </summary>
+    public BlendedOptions Blended { get; init; } = new() { Noise = BlendedNoise.Fixed };
 
-    /// <summary>WaNet trigger. Default a 4 x 4 control grid at strength 1 (the paper's s = 1).</summary>
-    public WaNetOptions WaNet { get; init; } = new() { Strength = 1.0 };
+    /// <summary>WaNet trigger. Default a 4 x 4 control grid at strength 1 (the paper's s = 1), as the lab was calibrated.</summary>
+    public WaNetOptions WaNet { get; init; } = new() { GridSize = 4, Strength = 1.0 };
 
     /// <summary>BadCLIP patch optimisation on the clean model. Default side 28 at 224 (4 px at 32 px), 200 Adam steps.</summary>
     public BadClipOptions BadClip { get; init; } = new() { PatchSize = 28, Steps = 200 };

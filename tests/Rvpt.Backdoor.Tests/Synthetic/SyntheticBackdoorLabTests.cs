@@ -1,5 +1,6 @@
 using Rvpt.Testing;
 using Xunit;
+using static TorchSharp.torch;
 
 namespace Rvpt.Backdoor.Tests;
 
@@ -74,5 +75,29 @@ public class SyntheticBackdoorLabTests
         Assert.Equal((128, 1, 100, SyntheticClip.ContextLength), (config.Text.Width, config.Text.Layers, config.Text.VocabSize, config.Text.ContextLength));
         var defaults = SyntheticClip.Config(new SyntheticWorld(), 100);
         Assert.Equal(new SyntheticModelOptions().ToConfig(32, 100).ParameterCount, defaults.ParameterCount);
+    }
+    [Fact]
+    public void The_labs_calibrated_triggers_are_image_independent()
+    {
+        // The lab was calibrated (docs/results.md) with one fixed Blended pattern and a fixed checkerboard BadNets patch;
+        // the library's CleanCLIP-style defaults draw per-image noise and did not plant with the lab's recipe.
+        var options = new SyntheticLabOptions();
+        using var scope = NewDisposeScope();
+        var a = full(new long[] { 1, 3, 32, 32 }, 0.5f);
+        var b = full(new long[] { 1, 3, 32, 32 }, 0.25f);
+
+        var blended = new BlendedTrigger(options.Blended);
+        var patternA = (blended.Apply(a, seed: 1) - 0.8 * a) / 0.2;
+        var patternB = (blended.Apply(b, seed: 2) - 0.8 * b) / 0.2;
+        Assert.True(patternA.allclose(patternB, rtol: 0, atol: 1e-5), "the Blended pattern differs between images");
+        Assert.True(patternA.std().item<float>() > 0.1f, "the Blended pattern is not noise");
+
+        var badNets = new BadNetsTrigger(options.BadNets);
+        var ta = badNets.Apply(a, seed: 1);
+        var tb = badNets.Apply(b, seed: 2);
+        var changed = ta.ne(a).any(1);                        // [1, 32, 32]: pixels the patch touched
+        Assert.Equal(16, changed.sum().item<long>());          // a 4 x 4 patch
+        Assert.True(changed[0, 31, 31].item<bool>(), "the patch is not in the bottom-right corner");
+        Assert.True(ta.masked_select(changed.unsqueeze(1)).equal(tb.masked_select(changed.unsqueeze(1))).all().item<bool>(), "the BadNets patch depends on the image");
     }
 }
