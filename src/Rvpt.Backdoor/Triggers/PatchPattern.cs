@@ -135,7 +135,9 @@ public sealed record PatchPattern
             {
                 // Cell index of each pixel: floor(i * cells / side), so cells tile the patch even when side % cells != 0.
                 var cell = arange(side, ScalarType.Int64, device).mul(CheckerboardCells).div(side, rounding_mode: RoundingMode.floor);
-                var parity = cell.unsqueeze(1).add(cell.unsqueeze(0)).remainder(2);
+                // Parity of row cell + column cell as the low bit of their xor: an integer add passes libtorch an
+                // alpha Scalar, which failed on planting's worker threads as "floating point alpha for integral input".
+                var parity = cell.unsqueeze(1).bitwise_xor(cell.unsqueeze(0)).bitwise_and(1);
                 result = parity.eq(0).to_type(dtype).unsqueeze(0).expand(3, side, side).contiguous();
                 break;
             }

@@ -100,4 +100,18 @@ public class SyntheticBackdoorLabTests
         Assert.True(changed[0, 31, 31].item<bool>(), "the patch is not in the bottom-right corner");
         Assert.True(ta.masked_select(changed.unsqueeze(1)).equal(tb.masked_select(changed.unsqueeze(1))).all().item<bool>(), "the BadNets patch depends on the image");
     }
+    [Fact]
+    public void The_labs_BadNets_patch_renders_on_worker_threads()
+    {
+        // Planting loads poisoned images in Parallel.For; the checkerboard once failed there ("For integral input
+        // tensors, argument alpha must not be a floating point number") although it rendered on the test thread.
+        var trigger = new BadNetsTrigger(new SyntheticLabOptions().BadNets);
+        var sums = new float[8];
+        Parallel.For(0, sums.Length, i =>
+        {
+            using var scope = NewDisposeScope();
+            sums[i] = trigger.Apply(zeros(1, 3, 32, 32), seed: i).sum().item<float>();
+        });
+        Assert.All(sums, s => Assert.Equal(3 * 8, s));   // 8 white cells of a 4 x 4 checkerboard, 3 channels
+    }
 }
