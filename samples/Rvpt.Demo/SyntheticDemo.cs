@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Rvpt.Backdoor;
+using Rvpt.Backdoor.Lab;
 using Rvpt.Clip;
 using static TorchSharp.torch;
 

@@ -9,6 +9,7 @@
 using System.Diagnostics;
 using Rvpt;
 using Rvpt.Backdoor;
+using Rvpt.Backdoor.Lab;
 using Rvpt.Clip;
 using TorchSharp;
 using static TorchSharp.torch;

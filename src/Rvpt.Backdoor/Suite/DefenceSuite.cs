@@ -44,7 +44,7 @@ public sealed class DefenceSuite
     /// <param name="model">The (backdoored) model; it needs a tokenizer. Not modified.</param>
     /// <param name="attack">Attack name for the report.</param>
     /// <param name="trigger">The trigger whose success is measured; null measures clean accuracy only (ASR is NaN),
-    /// as on a clean model (see <see cref="PremiseCheck"/>).</param>
+    /// as on a clean model (see the lab's <c>PremiseCheck</c>).</param>
     /// <param name="targetClass">Index of the attack's target class.</param>
     /// <param name="trainPool">Labelled images the shots are drawn from.</param>
     /// <param name="validation">Clean labelled images for hyper-parameter selection (disjoint from the test set).</param>

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Rvpt.Clip;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// Gate C of a lab's calibration, measured on a clean model with clean data only: what inserting RVPT's untrained

@@ -4,7 +4,7 @@ using Rvpt.Clip;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// Pre-trains a CLIP from scratch on a <see cref="SyntheticWorld"/>: CLIP's symmetric contrastive loss on the image

@@ -1,6 +1,6 @@
 using Rvpt.Clip;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>A backdoored CLIP with the trigger that activates it. Disposing it disposes both.</summary>
 /// <param name="Attack">The attack.</param>

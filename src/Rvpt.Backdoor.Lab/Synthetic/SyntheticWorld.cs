@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// A procedural world of coloured shapes on coloured, textured backgrounds with captions, for pre-training a tiny CLIP
