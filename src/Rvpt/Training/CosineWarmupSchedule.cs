@@ -13,9 +13,5 @@ public sealed class CosineWarmupSchedule
 
     /// <summary>The learning rate used throughout (0-based) <paramref name="epoch"/>.</summary>
     public double LearningRateAt(int epoch)
-    {
-        if (epoch < _options.WarmupEpochs) return _options.WarmupLearningRate;
-        double t = epoch - _options.WarmupEpochs;
-        return 0.5 * _options.LearningRate * (1 + Math.Cos(Math.PI * t / _options.Epochs));
-    }
+        => LearningRateSchedule.ConstantWarmupCosine(epoch, _options.WarmupEpochs, _options.WarmupLearningRate, _options.LearningRate, _options.Epochs);
 }
