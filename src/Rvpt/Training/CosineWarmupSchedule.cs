@@ -4,7 +4,7 @@ namespace Rvpt;
 /// CoOp's per-epoch schedule: a constant warm-up rate for the first epochs, then cosine annealing from the peak rate
 /// over <c>Epochs</c> (Dassl's <c>ConstantWarmupScheduler</c> wrapping <c>CosineAnnealingLR(max_epoch)</c>).
 /// </summary>
-public sealed class CosineWarmupSchedule
+internal sealed class CosineWarmupSchedule
 {
     private readonly TrainingOptions _options;
 
