@@ -1,4 +1,5 @@
 using Rvpt.Backdoor;
+using Rvpt.Backdoor.Lab;
 
 namespace Rvpt.Demo;
 

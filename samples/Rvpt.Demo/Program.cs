@@ -10,6 +10,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Rvpt.Backdoor;
+using Rvpt.Backdoor.Lab;
 using Rvpt.Demo;
 using Spectre.Console;
 using TorchSharp;

@@ -54,7 +54,10 @@ internal sealed class RealModelDemo(RealModelArguments args, DemoSettings settin
         };
         var suite = new DefenceSuite(suiteOptions, logger);
         var result = ui.Phase($"Defending against {trigger.Name}", report =>
-            suite.Run(model, trigger.Name, trigger, target, pool, validation, test, new LabelCaptionSource(pool),
+            suite.Run(new DefenceSuiteRequest(model, pool, validation, test)
+                {
+                    Attack = trigger.Name, Trigger = trigger, TargetClass = target, CleanPairs = new LabelCaptionSource(pool),
+                },
                 new InlineProgress<DefenceSuiteProgress>(p => report(p.Fraction, p.Phase)), cancellationToken));
         var outcome = new DemoOutcome(trigger.Name, null, result, null, "not judged (a given model)");
         var report = DemoReportWriter.Write(args.Output, $"RVPT on {Path.GetFileName(args.Model)}: ASR% (CA%)", [outcome],

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Rvpt.Backdoor;
+using Rvpt.Backdoor.Lab;
 using Rvpt.Clip;
 using static TorchSharp.torch;
 
@@ -40,7 +41,10 @@ internal sealed class SyntheticDemo(DemoSettings settings, PromptOverride prompt
             using (var classifier = ZeroShotImageClassifier.Create(clean, test.ClassNames, settings.Suite.Templates))
                 cleanMetrics = evaluator.Evaluate(classifier, test, planted.Trigger, lab.TargetClassIndex, device: device, cancellationToken: cancellationToken);
             var result = ui.Phase($"Defending {attack}", report =>
-                suite.Run(planted.Model, planted.Trigger.Name, planted.Trigger, lab.TargetClassIndex, pool, validation, test, pairs,
+                suite.Run(new DefenceSuiteRequest(planted.Model, pool, validation, test)
+                    {
+                        Attack = planted.Trigger.Name, Trigger = planted.Trigger, TargetClass = lab.TargetClassIndex, CleanPairs = pairs,
+                    },
                     new InlineProgress<DefenceSuiteProgress>(p => report(p.Fraction, p.Phase)), cancellationToken));
             var none = result.Runs.First(r => r.Defence == DefenceKind.None).Metrics;
             bool passed = none.AttackSuccessRate >= settings.GateAsr && none.CleanAccuracy >= cleanMetrics.CleanAccuracy - settings.GateCaDrop;

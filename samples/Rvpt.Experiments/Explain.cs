@@ -10,6 +10,7 @@ using System.Globalization;
 using System.Text.Json;
 using Rvpt;
 using Rvpt.Backdoor;
+using Rvpt.Backdoor.Lab;
 using Rvpt.Clip;
 using TorchSharp;
 using static TorchSharp.torch;

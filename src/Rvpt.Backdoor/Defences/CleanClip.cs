@@ -43,14 +43,14 @@ public static class CleanClip
     /// <param name="cleanPairs">Clean image-caption pairs (at least 2).</param>
     /// <param name="options">Settings; <see langword="null"/> means the defaults.</param>
     /// <param name="progress">Receives a report after every step (its <see cref="FineTuningProgress.Loss"/> is the weighted total).</param>
-    /// <param name="cancellationToken">Checked between steps.</param>
     /// <param name="logger">Receives the mean losses of every epoch (Information). Default: none.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The mean losses of the last epoch.</returns>
     /// <exception cref="ArgumentException">The model has no tokenizer or there are fewer than 2 pairs.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static CleanClipLosses Fit(ClipModel clip, IImageCaptionSource cleanPairs, CleanClipOptions? options = null,
-        IProgress<FineTuningProgress>? progress = null, CancellationToken cancellationToken = default, ILogger? logger = null)
+        IProgress<FineTuningProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clip);
         ArgumentNullException.ThrowIfNull(cleanPairs);
@@ -58,7 +58,7 @@ public static class CleanClip
         if (cleanPairs.Count < 2) throw new ArgumentException("At least 2 pairs are needed for a contrastive loss.", nameof(cleanPairs));
         options = (options ?? new CleanClipOptions()).Validate();
         var schedule = new ContrastiveFineTuner(clip, options.FineTuning);
-        var trainable = SelectParameters(clip, options.FineTuning.Trainable).ToList();
+        var trainable = ClipTowerParameters.Select(clip, options.FineTuning.Trainable).ToList();
         bool clampScale = options.ClampLogitScale && options.FineTuning.Trainable == ClipTowers.All; // only All trains logit_scale
         var plain = new ClipEvalTransform(clip.ImageProcessor);
         var augment = new CoOpAugmentation(clip.ImageProcessor, options.ImageAugmentation);
@@ -77,7 +77,7 @@ public static class CleanClip
             for (int epoch = 0; epoch < options.FineTuning.Epochs; epoch++)
             {
                 var order = Enumerable.Range(0, cleanPairs.Count).ToArray();
-                var random = new Random(unchecked(options.FineTuning.Seed * 1_000_003 + epoch)); // not HashCode: it is randomised per process
+                var random = new Random(SeedMixer.Offset32(options.FineTuning.Seed, epoch));
                 random.Shuffle(order);
                 double sumTotal = 0, sumMm = 0, sumImg = 0, sumTxt = 0;
                 int batches = 0;
@@ -95,16 +95,9 @@ public static class CleanClip
                     double total, mm, img, txt;
                     using (var scope = NewDisposeScope())
                     {
-                        var plainRows = new Tensor[idx.Length];
-                        var augRows = new Tensor[idx.Length];
-                        Parallel.For(0, idx.Length, i =>
-                        {
-                            using var raw = cleanPairs.LoadUnitImage(idx[i]);
-                            plainRows[i] = plain.ApplyUnit(raw).DetachFromDisposeScope();
-                            augRows[i] = augment.ApplyUnit(raw, new Random(imageSeeds[i])).DetachFromDisposeScope();
-                        });
-                        var pixels = clip.ImageProcessor.Normalize(stack(plainRows.Concat(augRows).ToArray(), 0)).to(clip.DType, clip.Device);
-                        foreach (var r in plainRows.Concat(augRows)) r.Dispose();
+                        var (plainViews, augmentedViews) = UnitImageBatch.LoadTwoViews(cleanPairs.LoadUnitImage, idx,
+                            (_, raw) => plain.ApplyUnit(raw), (i, raw) => augment.ApplyUnit(raw, new Random(imageSeeds[i])), cancellationToken);
+                        var pixels = clip.ImageProcessor.Normalize(cat([plainViews, augmentedViews], 0)).to(clip.DType, clip.Device);
                         var captions = idx.Select(cleanPairs.GetCaption).ToList();
                         var augmentedCaptions = captions.Select((c, i) => CaptionAugmentation.Apply(c, new Random(textSeeds[i]), options.CaptionAugmentation));
                         var ids = clip.Tokenizer.EncodeBatch(captions.Concat(augmentedCaptions).ToList(), contextLength, device: clip.Device);
@@ -180,20 +173,6 @@ public static class CleanClip
         using var scope = NewDisposeScope();
         var x = ClipModel.Normalize(a.to_type(ScalarType.Float32));
         var y = ClipModel.Normalize(b.to_type(ScalarType.Float32));
-        var logits = logitScale.to_type(ScalarType.Float32).to(x.device).exp() * x.matmul(y.t());
-        var targets = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
-        var loss = symmetric
-            ? (nn.functional.cross_entropy(logits, targets) + nn.functional.cross_entropy(logits.t(), targets)) / 2
-            : nn.functional.cross_entropy(logits, targets);
-        return loss.MoveToOuterDisposeScope();
+        return InfoNceLoss.Compute(x, y, logitScale.to_type(ScalarType.Float32).to(x.device).exp(), symmetric).MoveToOuterDisposeScope();
     }
-
-    private static IEnumerable<Parameter> SelectParameters(ClipModel clip, ClipTowers towers) => clip.named_parameters()
-        .Where(p => towers switch
-        {
-            ClipTowers.Vision => p.name.StartsWith("visual.", StringComparison.Ordinal),
-            ClipTowers.Text => !p.name.StartsWith("visual.", StringComparison.Ordinal) && p.name != "logit_scale",
-            _ => true,
-        })
-        .Select(p => p.parameter);
 }

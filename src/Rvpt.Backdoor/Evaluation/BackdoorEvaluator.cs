@@ -94,7 +94,7 @@ public sealed class BackdoorEvaluator
             Predict(classifier, unitBatch, targetDevice, targetDType).CopyTo(clean, start);
             if (trigger is not null)
             {
-                var poisoned = cat(Enumerable.Range(0, n).Select(i => trigger.Apply(triggerInput.narrow(0, i, 1), Mix(seed, start + i))).ToArray(), 0);
+                var poisoned = cat(Enumerable.Range(0, n).Select(i => trigger.Apply(triggerInput.narrow(0, i, 1), SeedMixer.Offset64(seed, start + i))).ToArray(), 0);
                 Predict(triggeredClassifier, TriggeredImage.AfterTrigger(poisoned, Placement), targetDevice, targetDType).CopyTo(triggered!, start);
             }
         }
@@ -107,6 +107,4 @@ public sealed class BackdoorEvaluator
         var pixels = _processor.Normalize(unitBatch).to(dtype, device);
         return classifier.Predict(pixels).cpu().to_type(ScalarType.Int64).data<long>().ToArray();
     }
-
-    private static long Mix(long seed, int index) => unchecked(seed * 1_000_003L + index);
 }

@@ -31,12 +31,8 @@ public sealed class ContrastiveFineTuner
     public ContrastiveFineTuningOptions Options { get; }
 
     /// <summary>The learning rate at (0-based) global <paramref name="step"/> of <paramref name="totalSteps"/>.</summary>
-    public double LearningRateAt(int step, int totalSteps)
-    {
-        if (step < Options.WarmupSteps) return Options.LearningRate * (step + 1) / Options.WarmupSteps;
-        double t = (double)(step - Options.WarmupSteps) / Math.Max(1, totalSteps - Options.WarmupSteps);
-        return 0.5 * Options.LearningRate * (1 + Math.Cos(Math.PI * t));
-    }
+    public double LearningRateAt(int step, int totalSteps) =>
+        LearningRateSchedule.LinearWarmupCosine(step, Options.WarmupSteps, Options.LearningRate, totalSteps);
 
     /// <summary>
     /// Fine-tunes in place on <paramref name="pairs"/> (images are resized and centre-cropped to the model's size,
@@ -48,7 +44,7 @@ public sealed class ContrastiveFineTuner
     {
         ArgumentNullException.ThrowIfNull(pairs);
         if (pairs.Count < 2) throw new ArgumentException("At least 2 pairs are needed for a contrastive loss.", nameof(pairs));
-        var trainable = SelectParameters().ToList();
+        var trainable = ClipTowerParameters.Select(_clip, Options.Trainable).ToList();
         _clip.SetTrainable(false);
         foreach (var p in trainable) p.requires_grad = true;
         var optimizer = optim.AdamW(trainable, Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
@@ -63,7 +59,7 @@ public sealed class ContrastiveFineTuner
             for (int epoch = 0; epoch < Options.Epochs; epoch++)
             {
                 var order = Enumerable.Range(0, pairs.Count).ToArray();
-                new Random(unchecked(Options.Seed * 1_000_003 + epoch)).Shuffle(order); // not HashCode: it is randomised per process
+                new Random(SeedMixer.Offset32(Options.Seed, epoch)).Shuffle(order);
                 double sum = 0;
                 int batches = 0;
                 for (int start = 0; start < order.Length; start += Options.BatchSize)
@@ -113,18 +109,6 @@ public sealed class ContrastiveFineTuner
         using var scope = NewDisposeScope();
         var image = ClipModel.Normalize(clip.EncodeImage(pixels)).to_type(ScalarType.Float32);
         var text = ClipModel.Normalize(clip.EncodeText(ids)).to_type(ScalarType.Float32);
-        var logits = clip.LogitScale.to_type(ScalarType.Float32).exp() * image.matmul(text.t());
-        var targets = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
-        var loss = (nn.functional.cross_entropy(logits, targets) + nn.functional.cross_entropy(logits.t(), targets)) / 2;
-        return loss.MoveToOuterDisposeScope();
+        return InfoNceLoss.Compute(image, text, clip.LogitScale.to_type(ScalarType.Float32).exp()).MoveToOuterDisposeScope();
     }
-
-    private IEnumerable<Parameter> SelectParameters() => _clip.named_parameters()
-        .Where(p => Options.Trainable switch
-        {
-            ClipTowers.Vision => p.name.StartsWith("visual.", StringComparison.Ordinal),
-            ClipTowers.Text => !p.name.StartsWith("visual.", StringComparison.Ordinal) && p.name != "logit_scale",
-            _ => true,
-        })
-        .Select(p => p.parameter);
 }

@@ -2,7 +2,12 @@ using static TorchSharp.torch;
 
 namespace Rvpt.Backdoor;
 
-/// <summary>Loads a batch of images as <c>[N, 3, S, S]</c> in [0, 1]: decode (in parallel), resize and centre-crop, stack.</summary>
+/// <summary>
+/// Loads a batch of images of a source as <c>[N, 3, S, S]</c> in [0, 1]: decode (in parallel), resize and
+/// centre-crop (or any per-image view), stack. The one batching helper of the backdoor code and the lab (issue 15);
+/// the training loader of prompt tuning is <c>Rvpt.BatchLoader</c>, and files on disk are
+/// <c>ClipImageProcessor.LoadBatch</c>'s.
+/// </summary>
 internal static class UnitImageBatch
 {
     /// <summary>The stacked batch, in the caller's dispose scope; <paramref name="load"/> returns a new [3, H, W] unit tensor.</summary>
@@ -33,7 +38,15 @@ internal static class UnitImageBatch
     /// [3, H, W] unit image to [3, S, S]. Both batches are in the caller's dispose scope.
     /// </summary>
     public static (Tensor First, Tensor Second) LoadTwoViews(Func<int, Tensor> load, IReadOnlyList<int> indices,
-        Func<Tensor, Tensor> first, Func<Tensor, Tensor> second, CancellationToken cancellationToken)
+        Func<Tensor, Tensor> first, Func<Tensor, Tensor> second, CancellationToken cancellationToken) =>
+        LoadTwoViews(load, indices, (_, raw) => first(raw), (_, raw) => second(raw), cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="LoadTwoViews(Func{int, Tensor}, IReadOnlyList{int}, Func{Tensor, Tensor}, Func{Tensor, Tensor}, CancellationToken)"/>,
+    /// with the image's position in <paramref name="indices"/> passed to each view (e.g. for a per-image random seed).
+    /// </summary>
+    public static (Tensor First, Tensor Second) LoadTwoViews(Func<int, Tensor> load, IReadOnlyList<int> indices,
+        Func<int, Tensor, Tensor> first, Func<int, Tensor, Tensor> second, CancellationToken cancellationToken)
     {
         var a = new Tensor[indices.Count];
         var b = new Tensor[indices.Count];
@@ -42,8 +55,8 @@ internal static class UnitImageBatch
             Parallel.For(0, indices.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
             {
                 using var raw = load(indices[i]);
-                a[i] = first(raw).DetachFromDisposeScope();
-                b[i] = second(raw).DetachFromDisposeScope();
+                a[i] = first(i, raw).DetachFromDisposeScope();
+                b[i] = second(i, raw).DetachFromDisposeScope();
             });
             return (stack(a, 0), stack(b, 0));
         }

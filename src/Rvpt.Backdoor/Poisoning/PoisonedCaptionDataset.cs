@@ -73,7 +73,7 @@ public sealed class PoisonedCaptionDataset : IImageCaptionSource
         using var raw = _clean.LoadUnitImage(index);
         if (!_poisonCaptions.ContainsKey(index)) return _transform.ApplyUnit(raw).MoveToOuterDisposeScope();
         var input = TriggeredImage.BeforeTrigger(raw, Placement, _transform);
-        var triggered = _trigger.Apply(input.unsqueeze(0), unchecked(_seed * 1_000_003L + index));
+        var triggered = _trigger.Apply(input.unsqueeze(0), SeedMixer.Offset64(_seed, index));
         return TriggeredImage.AfterTrigger(triggered, Placement).squeeze(0).MoveToOuterDisposeScope();
     }
 }

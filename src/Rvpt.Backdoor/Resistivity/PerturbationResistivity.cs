@@ -54,7 +54,7 @@ public static class PerturbationResistivity
             var clean = Encode(unitBatch);
             foreach (var p in perturbations)
             {
-                var perturbed = Encode(p.Apply(unitBatch, unchecked(seed * 1_000_003L + start)));
+                var perturbed = Encode(p.Apply(unitBatch, SeedMixer.Offset64(seed, start)));
                 var cos = nn.functional.cosine_similarity(clean, perturbed, 2, 1e-8).sum(new long[] { 0 }).cpu().data<float>().ToArray(); // [L]
                 var acc = sums[p.Name] ??= new double[cos.Length];
                 for (int d = 0; d < cos.Length; d++) acc[d] += cos[d];

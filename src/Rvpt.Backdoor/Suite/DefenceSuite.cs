@@ -40,11 +40,24 @@ public sealed class DefenceSuite
         _ => throw new ArgumentOutOfRangeException(nameof(defence), defence, "Unknown defence."),
     };
 
-    /// <summary>Runs every configured defence and seed.</summary>
+    /// <summary>Runs every configured defence and seed on <paramref name="request"/>'s model and data.</summary>
+    /// <param name="request">The model, the attack's trigger and target, and the data.</param>
+    /// <param name="progress">Receives the phase and overall fraction.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <exception cref="ArgumentException">Class names of the sets differ, or CleanCLIP is requested without pairs.</exception>
+    public DefenceSuiteResult Run(DefenceSuiteRequest request, IProgress<DefenceSuiteProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Run(request.Model, request.Attack, request.Trigger, request.TargetClass, request.TrainPool, request.Validation, request.Test,
+            request.CleanPairs, progress, cancellationToken);
+    }
+
+    /// <summary>The positional form of <see cref="Run(DefenceSuiteRequest, IProgress{DefenceSuiteProgress}?, CancellationToken)"/>
+    /// (internal: samples/Rvpt.Experiments still calls it as it ran).</summary>
     /// <param name="model">The (backdoored) model; it needs a tokenizer. Not modified.</param>
     /// <param name="attack">Attack name for the report.</param>
     /// <param name="trigger">The trigger whose success is measured; null measures clean accuracy only (ASR is NaN),
-    /// as on a clean model (see <see cref="PremiseCheck"/>).</param>
+    /// as on a clean model (see the lab's <c>PremiseCheck</c>).</param>
     /// <param name="targetClass">Index of the attack's target class.</param>
     /// <param name="trainPool">Labelled images the shots are drawn from.</param>
     /// <param name="validation">Clean labelled images for hyper-parameter selection (disjoint from the test set).</param>
@@ -53,11 +66,12 @@ public sealed class DefenceSuite
     /// <param name="progress">Receives the phase and overall fraction.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <exception cref="ArgumentException">Class names of the sets differ, or CleanCLIP is requested without pairs.</exception>
-    public DefenceSuiteResult Run(ClipModel model, string attack, ITrigger? trigger, int targetClass, ILabeledImageSource trainPool,
+    internal DefenceSuiteResult Run(ClipModel model, string attack, ITrigger? trigger, int targetClass, ILabeledImageSource trainPool,
         ILabeledImageSource validation, ILabeledImageSource test, IImageCaptionSource? cleanPairs = null,
         IProgress<DefenceSuiteProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(attack);
         ArgumentNullException.ThrowIfNull(trainPool);
         ArgumentNullException.ThrowIfNull(validation);
         ArgumentNullException.ThrowIfNull(test);
@@ -263,7 +277,7 @@ public sealed class DefenceSuite
                 {
                     var options = baseOptions with { FineTuning = baseOptions.FineTuning with { LearningRate = lr, Seed = seed } };
                     CleanClip.Fit(copy, pairs!, options,
-                        new InlineProgress<FineTuningProgress>(p => Report(phase, (double)p.Step / p.TotalSteps)), ct, suite._logger);
+                        new InlineProgress<FineTuningProgress>(p => Report(phase, (double)p.Step / p.TotalSteps)), suite._logger, ct);
                     using var classifier = ZeroShotImageClassifier.Create(copy, validation.ClassNames, _o.Templates);
                     return (copy, ValidationAccuracy(classifier));
                 }

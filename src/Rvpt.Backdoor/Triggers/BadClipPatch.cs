@@ -357,10 +357,7 @@ public sealed class BadClipPatch : ITrigger, IDisposable
     internal static Tensor ContrastiveTerm(Tensor anchor, Tensor captions, Tensor logitScale)
     {
         using var scope = NewDisposeScope();
-        var logits = logitScale.to(anchor.dtype, anchor.device).exp() * anchor.matmul(captions.t());
-        var target = arange(anchor.shape[0], ScalarType.Int64, anchor.device);
-        var loss = (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.t(), target)) / 2;
-        return loss.MoveToOuterDisposeScope();
+        return InfoNceLoss.Compute(anchor, captions, logitScale.to(anchor.dtype, anchor.device).exp()).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -391,12 +388,7 @@ public sealed class BadClipPatch : ITrigger, IDisposable
     private static Tensor LoadUnits(ILabeledImageSource source, ClipEvalTransform transform, IReadOnlyList<int> indices, Device device, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
-        var units = indices.Select(i =>
-        {
-            using var raw = source.LoadUnitImage(i);
-            return transform.ApplyUnit(raw);
-        }).ToList();
-        return stack(units, 0).to(dtype, device).MoveToOuterDisposeScope();
+        return UnitImageBatch.Load(source.LoadUnitImage, indices, transform, CancellationToken.None).to(dtype, device).MoveToOuterDisposeScope();
     }
 
     private static List<int> Shuffled(IReadOnlyList<int> items, Random random)

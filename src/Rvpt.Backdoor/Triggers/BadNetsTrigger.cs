@@ -26,7 +26,7 @@ public sealed class BadNetsTrigger : ITrigger
     public string? TextKey => null;
 
     /// <summary>Top-left corner and side of the patch for row <paramref name="row"/> of an H x W batch.</summary>
-    public (long Y, long X, long Side) PatchRegion(long height, long width, long seed, long row)
+    internal (long Y, long X, long Side) PatchRegion(long height, long width, long seed, long row)
     {
         if (height < 1 || width < 1)
             throw new ArgumentException($"Image size must be positive; got {height} x {width}.", nameof(height));

@@ -9,13 +9,8 @@ namespace Rvpt.Backdoor;
 /// </summary>
 internal static class TriggerRandom
 {
-    /// <summary>A 64-bit hash of (<paramref name="seed"/>, <paramref name="row"/>, <paramref name="stream"/>).</summary>
-    internal static ulong Hash(long seed, long row, ulong stream = 0)
-    {
-        var z = Mix((ulong)seed ^ 0x9E3779B97F4A7C15UL);
-        z = Mix(z ^ (ulong)row);
-        return Mix(z ^ stream);
-    }
+    /// <summary>A 64-bit hash (<see cref="SeedMixer.Hash"/>) of (<paramref name="seed"/>, <paramref name="row"/>, <paramref name="stream"/>).</summary>
+    internal static ulong Hash(long seed, long row, ulong stream = 0) => SeedMixer.Hash(seed, row, stream);
 
     /// <summary>Maps a hash to an integer uniform in [0, <paramref name="count"/>) (53-bit resolution).</summary>
     internal static long UniformIndex(ulong hash, long count)
@@ -37,17 +32,5 @@ internal static class TriggerRandom
     {
         using var generator = new Generator(unchecked((ulong)seed), CPU);
         return randn(shape, ScalarType.Float32, CPU, generator: generator);
-    }
-
-    // SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective, well-mixing 64-bit hash.
-    private static ulong Mix(ulong z)
-    {
-        unchecked
-        {
-            z += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
-        }
     }
 }

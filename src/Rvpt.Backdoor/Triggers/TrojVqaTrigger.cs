@@ -37,7 +37,7 @@ public sealed class TrojVqaTrigger : ITrigger, IDisposable
     public string? TextKey => Options.TextKey;
 
     /// <summary>Top-left corner and side of the centred patch in an H x W image.</summary>
-    public (long Y, long X, long Side) PatchRegion(long height, long width) => _patch.PatchRegion(height, width, 0, 0);
+    internal (long Y, long X, long Side) PatchRegion(long height, long width) => _patch.PatchRegion(height, width, 0, 0);
 
     /// <inheritdoc />
     public Tensor Apply(Tensor images, long seed = 0) => _patch.Apply(images, seed);

@@ -1,7 +1,7 @@
 namespace Rvpt.Clip;
 
 /// <summary>Writes files so that readers see either the old or the complete new content, never a partial file.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>
     /// Writes through <paramref name="write"/> into a temporary file in the target folder, flushes it to disk and

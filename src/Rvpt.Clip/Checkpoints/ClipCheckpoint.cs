@@ -32,8 +32,9 @@ public static class ClipCheckpoint
     /// Default false: they are refused with a message that names this option.
     /// </param>
     /// <exception cref="FileNotFoundException">The path does not exist or a folder holds no known weights file.</exception>
-    /// <exception cref="InvalidDataException">The file is not a readable CLIP checkpoint, or its config disagrees with
-    /// its weights; the message says why (see <see cref="ClipCheckpointMismatch"/>).</exception>
+    /// <exception cref="InvalidDataException">The file is not a readable CLIP checkpoint; the message says why.</exception>
+    /// <exception cref="ClipCheckpointMismatchException">Its config disagrees with its weights; the message and the
+    /// exception's lists say where.</exception>
     public static ClipCheckpointContents Read(string path, bool allowTorchScript = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -111,7 +112,7 @@ public static class ClipCheckpoint
 
     /// <summary>
     /// Copies <paramref name="contents"/> into <paramref name="model"/> after checking that the keys and shapes match
-    /// exactly; converts dtype and device. Throws an <see cref="InvalidDataException"/> (see <see cref="ClipCheckpointMismatch"/>) listing every problem, in
+    /// exactly; converts dtype and device. Throws a <see cref="ClipCheckpointMismatchException"/> listing every problem, in
     /// which case nothing was copied.
     /// </summary>
     public static void LoadInto(ClipModel model, ClipCheckpointContents contents)
@@ -130,9 +131,9 @@ public static class ClipCheckpoint
         var missing = expected.Keys.Where(k => !provided.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         var unexpected = provided.Keys.Where(k => !expected.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         var mismatched = expected.Where(p => provided.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
-            .Select(p => (p.Key, p.Value.shape, provided[p.Key].shape)).OrderBy(x => x.Key, StringComparer.Ordinal).ToList();
+            .Select(p => new ClipShapeMismatch(p.Key, p.Value.shape, provided[p.Key].shape)).OrderBy(x => x.Key, StringComparer.Ordinal).ToList();
         if (missing.Count > 0 || unexpected.Count > 0 || mismatched.Count > 0)
-            throw ClipCheckpointMismatch.Create(source, missing, unexpected, mismatched);
+            throw new ClipCheckpointMismatchException(source, missing, unexpected, mismatched);
 
         var bad = provided.Where(p => !p.Value.is_floating_point()).Select(p => $"{p.Key} ({p.Value.dtype})").ToList();
         if (bad.Count > 0)

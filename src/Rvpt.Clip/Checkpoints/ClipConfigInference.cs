@@ -8,7 +8,7 @@ namespace Rvpt.Clip;
 /// <c>build_model</c> does. Head counts cannot be seen in the weights: they default to width / 64 (OpenAI's rule),
 /// and the activation to QuickGELU. A config shipped with the checkpoint should be preferred.
 /// </summary>
-public static partial class ClipConfigInference
+internal static partial class ClipConfigInference
 {
     /// <summary>Infers the architecture; throws <see cref="InvalidDataException"/> naming any key it needs but lacks.</summary>
     public static ClipConfig FromOpenAIStateDict(IReadOnlyDictionary<string, Tensor> stateDict, string source)

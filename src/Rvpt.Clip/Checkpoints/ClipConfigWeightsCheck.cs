@@ -65,8 +65,7 @@ internal static class ClipConfigWeightsCheck
     }
 
     /// <summary>
-    /// Throws an <see cref="InvalidDataException"/> (built by <see cref="ClipCheckpointMismatch"/>, with every
-    /// problem listed) when <paramref name="weights"/> (OpenAI keys) do not fit <paramref name="config"/>. Its first
+    /// Throws a <see cref="ClipCheckpointMismatchException"/> (every problem listed) when <paramref name="weights"/> (OpenAI keys) do not fit <paramref name="config"/>. Its first
     /// line names the first disagreeing key, its shape in the weights and the config field that disagrees.
     /// </summary>
     public static void Check(ClipConfig config, IReadOnlyDictionary<string, ClipWeightInfo> weights, string weightsSource,
@@ -75,7 +74,7 @@ internal static class ClipConfigWeightsCheck
         var expected = ExpectedWeights(config);
         var expectedKeys = new HashSet<string>(expected.Select(e => e.Key), StringComparer.Ordinal);
         var missing = new List<string>();
-        var shapes = new List<(string Key, long[] Expected, long[] Found)>();
+        var shapes = new List<ClipShapeMismatch>();
         string? first = null;
         foreach (var e in expected)
         {
@@ -86,7 +85,7 @@ internal static class ClipConfigWeightsCheck
             }
             else if (!found.Shape.SequenceEqual(e.Shape))
             {
-                shapes.Add((e.Key, e.Shape, found.Shape));
+                shapes.Add(new ClipShapeMismatch(e.Key, e.Shape, found.Shape));
                 first ??= $"'{e.Key}' is {Shape(found.Shape)} in the weights, but {Describe(config, format, e.Fields)} make{(e.Fields.Length == 1 ? "s" : "")} it {Shape(e.Shape)}";
             }
         }
@@ -103,7 +102,7 @@ internal static class ClipConfigWeightsCheck
         }
         if (first is not null)
         {
-            throw ClipCheckpointMismatch.Create(weightsSource, missing, unexpected, shapes,
+            throw new ClipCheckpointMismatchException(weightsSource, missing, unexpected, shapes,
                 $"{weightsSource}: the config ({configSource}) disagrees with the weights, so no model was allocated and nothing was loaded. First difference: {first}.");
         }
 

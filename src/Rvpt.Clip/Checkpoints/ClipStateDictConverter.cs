@@ -8,7 +8,7 @@ namespace Rvpt.Clip;
 /// <c>convert_clip_original_pytorch_to_hf.py</c>): q/k/v projections are packed into <c>in_proj_*</c>, projection
 /// matrices are transposed, and HF's <c>position_ids</c> buffers are dropped.
 /// </summary>
-public static partial class ClipStateDictConverter
+internal static partial class ClipStateDictConverter
 {
     /// <summary>OpenAI checkpoint scalars that describe the architecture and are not weights.</summary>
     public static readonly IReadOnlySet<string> IgnoredOpenAIKeys = new HashSet<string>(StringComparer.Ordinal) { "input_resolution", "context_length", "vocab_size" };

@@ -9,7 +9,7 @@ namespace Rvpt.Clip;
 /// <param name="Shape">Tensor shape.</param>
 /// <param name="Begin">Start of the data, relative to the end of the header.</param>
 /// <param name="End">End of the data (exclusive), relative to the end of the header.</param>
-public sealed record SafetensorsEntry(string Name, string DType, ScalarType ScalarType, long[] Shape, long Begin, long End)
+internal sealed record SafetensorsEntry(string Name, string DType, ScalarType ScalarType, long[] Shape, long Begin, long End)
 {
     /// <summary>Number of bytes of data.</summary>
     public long ByteLength => End - Begin;

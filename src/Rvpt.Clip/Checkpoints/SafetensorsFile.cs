@@ -27,7 +27,7 @@ public static class SafetensorsFile
     /// <summary>Reads and validates the header of <paramref name="path"/> without reading tensor data.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The header is malformed.</exception>
-    public static SafetensorsHeader ReadHeader(string path)
+    internal static SafetensorsHeader ReadHeader(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Safetensors file not found: {path}", path);
         using var stream = File.OpenRead(path);

@@ -1,7 +1,7 @@
 namespace Rvpt.Clip;
 
 /// <summary>The parsed and validated header of a safetensors file.</summary>
-public sealed class SafetensorsHeader
+internal sealed class SafetensorsHeader
 {
     internal SafetensorsHeader(string path, long dataOffset, IReadOnlyList<SafetensorsEntry> entries, IReadOnlyDictionary<string, string> metadata)
     {

@@ -77,7 +77,7 @@ public sealed class CoOpAugmentation
     /// <param name="random">The source of randomness.</param>
     /// <returns>The crop.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
-    public CropBox SampleCrop(int height, int width, Random random)
+    internal CropBox SampleCrop(int height, int width, Random random)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);

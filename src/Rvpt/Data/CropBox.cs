@@ -5,4 +5,4 @@ namespace Rvpt;
 /// <param name="Left">First column.</param>
 /// <param name="Height">Rows.</param>
 /// <param name="Width">Columns.</param>
-public readonly record struct CropBox(int Top, int Left, int Height, int Width);
+internal readonly record struct CropBox(int Top, int Left, int Height, int Width);

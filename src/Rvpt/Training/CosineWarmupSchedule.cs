@@ -4,7 +4,7 @@ namespace Rvpt;
 /// CoOp's per-epoch schedule: a constant warm-up rate for the first epochs, then cosine annealing from the peak rate
 /// over <c>Epochs</c> (Dassl's <c>ConstantWarmupScheduler</c> wrapping <c>CosineAnnealingLR(max_epoch)</c>).
 /// </summary>
-public sealed class CosineWarmupSchedule
+internal sealed class CosineWarmupSchedule
 {
     private readonly TrainingOptions _options;
 
@@ -13,9 +13,5 @@ public sealed class CosineWarmupSchedule
 
     /// <summary>The learning rate used throughout (0-based) <paramref name="epoch"/>.</summary>
     public double LearningRateAt(int epoch)
-    {
-        if (epoch < _options.WarmupEpochs) return _options.WarmupLearningRate;
-        double t = epoch - _options.WarmupEpochs;
-        return 0.5 * _options.LearningRate * (1 + Math.Cos(Math.PI * t / _options.Epochs));
-    }
+        => LearningRateSchedule.ConstantWarmupCosine(epoch, _options.WarmupEpochs, _options.WarmupLearningRate, _options.LearningRate, _options.Epochs);
 }

@@ -17,7 +17,7 @@ namespace Rvpt;
 /// <para><see cref="FewShotTrainer"/> uses one with <see cref="TrainingOptions.CacheFrozenClassTokens"/>; a custom loop
 /// can too, beside a <see cref="SharedTrunkCache"/>. Not thread-safe; dispose it to free the cached tensor.</para>
 /// </remarks>
-public sealed class FrozenClassTokenCache : IDisposable
+internal sealed class FrozenClassTokenCache : IDisposable
 {
     private readonly SampleRowCache _rows;
 

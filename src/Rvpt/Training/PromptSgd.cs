@@ -8,7 +8,7 @@ namespace Rvpt;
 /// (<c>g = grad + wd * p; buf = momentum * buf + g</c> (buf = g on the first step); <c>p -= lr * buf</c>) and an
 /// explicit momentum buffer, so that a training checkpoint can save and restore the optimiser state exactly.
 /// </summary>
-public sealed class PromptSgd : IDisposable
+internal sealed class PromptSgd : IDisposable
 {
     private readonly Tensor _parameter;
     private readonly double _momentum;

@@ -24,7 +24,7 @@ namespace Rvpt;
 /// <para><see cref="FewShotTrainer"/> uses one with <see cref="TrainingOptions.CacheSharedTrunk"/>; a custom loop can
 /// too. Not thread-safe; dispose it to free the cached tensor.</para>
 /// </remarks>
-public sealed class SharedTrunkCache : IDisposable
+internal sealed class SharedTrunkCache : IDisposable
 {
     private readonly SampleRowCache _rows;
 

@@ -1,3 +1,4 @@
+using Rvpt.Backdoor.Lab;
 using Xunit;
 
 namespace Rvpt.Backdoor.Tests;

@@ -41,7 +41,8 @@ public class DefenceSuiteTests
         var suite = new DefenceSuite(Small(DefenceKind.None, DefenceKind.PlainVpt, DefenceKind.LinearProbe, DefenceKind.CleanClip, DefenceKind.Rvpt,
             DefenceKind.FullFineTuning, DefenceKind.RepulsiveFineTuning));
 
-        var result = suite.Run(clip, "BadNets", trigger, 0, pool, validation, test, pairs, new SyncProgress<DefenceSuiteProgress>(reports.Add));
+        var result = suite.Run(new DefenceSuiteRequest(clip, pool, validation, test) { Attack = "BadNets", Trigger = trigger, TargetClass = 0, CleanPairs = pairs },
+            new SyncProgress<DefenceSuiteProgress>(reports.Add));
 
         Assert.Equal(1 + 6 * 2, result.Runs.Count); // none once, the six trained defences per seed
         Assert.All(result.Runs, r =>
@@ -82,7 +83,7 @@ public class DefenceSuiteTests
         var (images, labels) = ToyShapes.Make(4, seed: 1);
         using var data = new TensorDataset(images, TorchSharp.torch.tensor(labels), ToyShapes.Classes);
         var suite = new DefenceSuite(Small(DefenceKind.Rvpt) with { PromptOutputDirectory = temp.File("prompts"), ResistivityImages = 0 });
-        suite.Run(clip, "Blended", new BlendedTrigger(), 1, data, data, data);
+        suite.Run(new DefenceSuiteRequest(clip, data, data, data) { Attack = "Blended", Trigger = new BlendedTrigger(), TargetClass = 1 });
         Assert.True(File.Exists(temp.File("prompts/blended-rvpt-seed1.safetensors")));
         Assert.True(File.Exists(temp.File("prompts/blended-rvpt-seed2.safetensors")));
     }
@@ -96,10 +97,13 @@ public class DefenceSuiteTests
         using var data = new TensorDataset(images, TorchSharp.torch.tensor(labels), ToyShapes.Classes);
         using var other = new TensorDataset(images, TorchSharp.torch.tensor(labels), ["a", "b", "c", "d"]);
         var suite = new DefenceSuite(Small(DefenceKind.None, DefenceKind.CleanClip));
-        Assert.Throws<ArgumentException>(() => suite.Run(clip, "x", new BlendedTrigger(), 0, data, other, data));
-        var e = Assert.Throws<ArgumentException>(() => suite.Run(clip, "x", new BlendedTrigger(), 0, data, data, data));
+        Assert.Throws<ArgumentException>(() => suite.Run(Request(clip, data, other, data, 0)));
+        var e = Assert.Throws<ArgumentException>(() => suite.Run(Request(clip, data, data, data, 0)));
         Assert.Contains("CleanCLIP", e.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => suite.Run(clip, "x", new BlendedTrigger(), 9, data, data, data));
+        Assert.Throws<ArgumentOutOfRangeException>(() => suite.Run(Request(clip, data, data, data, 9)));
         Assert.Throws<ArgumentException>(() => new DefenceSuite(new DefenceSuiteOptions { PromptLearningRates = [] }));
     }
+
+    private static DefenceSuiteRequest Request(ClipModel clip, ILabeledImageSource pool, ILabeledImageSource validation, ILabeledImageSource test, int target) =>
+        new(clip, pool, validation, test) { Attack = "x", Trigger = new BlendedTrigger(), TargetClass = target };
 }

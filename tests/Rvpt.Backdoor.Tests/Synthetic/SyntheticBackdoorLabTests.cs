@@ -1,3 +1,4 @@
+using Rvpt.Backdoor.Lab;
 using Rvpt.Testing;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using Rvpt.Backdoor.Lab;
 using Rvpt.Clip;
 using Rvpt.Testing;
 using Xunit;

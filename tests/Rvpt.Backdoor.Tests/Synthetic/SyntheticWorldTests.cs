@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Rvpt.Backdoor.Lab;
 using Rvpt.Clip;
 using Rvpt.Testing;
 using Xunit;

@@ -18,14 +18,14 @@ public sealed class ClipCheckpointTests
         foreach (var t in d.Values) t.Dispose();
     }
 
-    private static InvalidDataException LoadFails(Action<Dictionary<string, Tensor>> corrupt)
+    private static ClipCheckpointMismatchException LoadFails(Action<Dictionary<string, Tensor>> corrupt)
     {
         using var temp = new TempDirectory();
         var sd = OpenAIFixture(out var meta);
         corrupt(sd);
         SafetensorsFile.Save(temp.File("bad.safetensors"), sd, meta);
         Dispose(sd);
-        return Assert.Throws<InvalidDataException>(() => ClipModel.FromPretrained(temp.File("bad.safetensors")));
+        return Assert.Throws<ClipCheckpointMismatchException>(() => ClipModel.FromPretrained(temp.File("bad.safetensors")));
     }
 
     [SkippableFact]
@@ -41,7 +41,10 @@ public sealed class ClipCheckpointTests
         Assert.Contains("unexpected keys (1): visual.extra_head.weight", e.Message);
         Assert.Contains("visual.proj expected [128, 32], found [128, 31]", e.Message);
         Assert.Contains("bad.safetensors", e.Message);
-        Assert.Equal(new[] { "visual.ln_post.bias" }, (string[])e.Data[ClipCheckpointMismatch.MissingKeysKey]!);
+        Assert.Equal(new[] { "visual.ln_post.bias" }, e.MissingKeys);
+        Assert.Equal(new[] { "visual.extra_head.weight" }, e.UnexpectedKeys);
+        Assert.Equal("visual.proj expected [128, 32], found [128, 31]", Assert.Single(e.ShapeMismatches).ToString());
+        Assert.EndsWith("bad.safetensors", e.Checkpoint, StringComparison.Ordinal);
     }
 
     [SkippableFact]

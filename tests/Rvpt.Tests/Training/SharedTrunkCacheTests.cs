@@ -31,11 +31,11 @@ public sealed class SharedTrunkCacheTests
 
         (Tensor Prompts, TrainingSummary Summary) Run(bool trunk, bool frozen)
         {
-            // D = 2 of the fixture's 3 blocks, so the trunk is two blocks; prompt dropout, so the masks' seeding matters too;
-            // batches of 5 over 12 samples with the partial batch kept, so a sample meets different batch-mates each epoch.
+            // D = 2 of the fixture's 3 blocks, so the trunk is two blocks; prompt dropout, so the masks' seeding matters too.
             using var prompts = DeepPromptInjector.For(clip).FromBlock(2).Tokens(4).Dropout(0.1).Seed(2).Build();
-            var builder = FewShotTrainer.For(clip, prompts).WithClasses(Classes).Epochs(3).BatchSize(5).DropLast(false)
-                .Sgd(learningRate: 0.05).Warmup(1, 1e-3).Augment(false).CacheSharedTrunk(trunk).CacheFrozenClassTokens(frozen).Seed(4);
+            var builder = FewShotTrainer.For(clip, prompts).WithClasses(Classes).Epochs(3).BatchSize(5).Sgd(learningRate: 0.05)
+                .Warmup(1, 1e-3).Augment(false).CacheSharedTrunk(trunk).CacheFrozenClassTokens(frozen).Seed(4)
+                .DropLast(false); // every sample in every epoch (12 is not a multiple of 5), so the counts below are exact
             if (bfloat16) builder.MixedPrecision();
             var summary = builder.Build().Fit(data);
             return (prompts.Prompts.detach().clone(), summary);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// The gates that calibrate a backdoor lab to the paper's setting before RVPT is measured in it (docs/results.md,

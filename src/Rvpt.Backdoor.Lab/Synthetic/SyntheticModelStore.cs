@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Rvpt.Clip;
 using static TorchSharp.torch;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// A folder of built models keyed by the settings that produced them. Each entry is a Hugging Face-layout CLIP folder

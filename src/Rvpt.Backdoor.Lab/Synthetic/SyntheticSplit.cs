@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>The conventional splits of a synthetic world; see <see cref="SyntheticWorld.SplitSeed"/>.</summary>
 public enum SyntheticSplit

@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// Settings of <see cref="SyntheticClipPretrainer"/>. The defaults are the recipe of the demo's clean model (measured in

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Rvpt.Clip;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// Gate C of a lab's calibration, measured on a clean model with clean data only: what inserting RVPT's untrained
@@ -29,7 +29,7 @@ public static class PremiseCheck
         ArgumentNullException.ThrowIfNull(clean);
         ArgumentNullException.ThrowIfNull(test);
         var o = (options ?? new DefenceSuiteOptions()) with { Defences = [DefenceKind.None, DefenceKind.Rvpt], ResistivityImages = 0, PromptOutputDirectory = null };
-        var result = new DefenceSuite(o, logger).Run(clean, "clean model", null, 0, trainPool, validation, test, null, progress, cancellationToken);
+        var result = new DefenceSuite(o, logger).Run(new DefenceSuiteRequest(clean, trainPool, validation, test) { Attack = "clean model" }, progress, cancellationToken);
         var none = result.Runs.Single(r => r.Defence == DefenceKind.None);
         var rvpt = result.Runs.Where(r => r.Defence == DefenceKind.Rvpt).ToList();
 

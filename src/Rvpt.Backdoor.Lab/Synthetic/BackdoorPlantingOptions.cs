@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// How <see cref="SyntheticBackdoorLab"/> plants a backdoor: poisoned fine-tuning of the clean model as in the paper

@@ -5,7 +5,7 @@ using Rvpt.Clip;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// The synthetic backdoor laboratory: a <see cref="SyntheticWorld"/>, a clean tiny CLIP pre-trained on it

@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// Settings of <see cref="SyntheticBackdoorLab"/>: the world, the clean model's recipe, the triggers at the world's

@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>The attacks <see cref="SyntheticBackdoorLab"/> can plant.</summary>
 public enum SyntheticAttack

@@ -4,7 +4,7 @@ using Rvpt.Clip;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// Pre-trains a CLIP from scratch on a <see cref="SyntheticWorld"/>: CLIP's symmetric contrastive loss on the image
@@ -150,13 +150,8 @@ public sealed class SyntheticClipPretrainer
     }
 
     /// <summary>The learning rate at (0-based) <paramref name="step"/> of <paramref name="totalSteps"/>: linear warm-up, then cosine to 0.</summary>
-    public double LearningRateAt(int step, int totalSteps)
-    {
-        int warm = Math.Min(Options.WarmupSteps, totalSteps / 2);
-        if (step < warm) return Options.LearningRate * (step + 1) / warm;
-        double t = (double)(step - warm) / Math.Max(1, totalSteps - warm);
-        return 0.5 * Options.LearningRate * (1 + Math.Cos(Math.PI * t));
-    }
+    public double LearningRateAt(int step, int totalSteps) =>
+        LearningRateSchedule.LinearWarmupCosine(step, Math.Min(Options.WarmupSteps, totalSteps / 2), Options.LearningRate, totalSteps);
 
     /// <summary>
     /// The recipe's loss for one batch: CLIP's symmetric InfoNCE over (image, caption) pairs plus
@@ -169,9 +164,7 @@ public sealed class SyntheticClipPretrainer
         var image = ClipModel.Normalize(clip.EncodeImage(pixels)).to_type(ScalarType.Float32);
         var text = ClipModel.Normalize(clip.EncodeText(captionIds)).to_type(ScalarType.Float32);
         var scale = clip.LogitScale.to_type(ScalarType.Float32).exp();
-        var logits = scale * image.matmul(text.t());
-        var targets = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
-        var loss = (nn.functional.cross_entropy(logits, targets) + nn.functional.cross_entropy(logits.t(), targets)) / 2;
+        var loss = InfoNceLoss.Compute(image, text, scale);
         if (classPromptWeight > 0)
         {
             var classes = ClipModel.Normalize(clip.EncodeText(classPromptIds)).to_type(ScalarType.Float32);

@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>Inside tests of the supported shapes in normalised coordinates (u right, v down, the shape fills [-1, 1]^2).</summary>
 internal static class ShapeGeometry

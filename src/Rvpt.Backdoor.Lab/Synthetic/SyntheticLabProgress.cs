@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>One progress report of <see cref="SyntheticBackdoorLab"/>.</summary>
 /// <param name="Phase">What runs, e.g. "pre-training clean CLIP" or "planting BadNets".</param>

@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>The outcome of one calibration gate (see <see cref="LabGates"/>).</summary>
 /// <param name="Gate">The gate's letter: "A" (the backdoor exists), "B" (a baseline behaves as in the paper) or "C" (the premise).</param>

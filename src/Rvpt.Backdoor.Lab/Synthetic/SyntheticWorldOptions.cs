@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// Options of a <see cref="SyntheticWorld"/>. The class (shape) is the dominant, always-captioned factor; colour, size,

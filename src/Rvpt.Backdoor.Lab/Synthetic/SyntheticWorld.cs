@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// A procedural world of coloured shapes on coloured, textured backgrounds with captions, for pre-training a tiny CLIP
@@ -68,7 +68,7 @@ public sealed partial class SyntheticWorld
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         var a = DrawAttributes(seed, index);
-        var caption = MakeCaption(a, new Random(Mix(seed, index, 2)));
+        var caption = MakeCaption(a, new Random(SeedMixer.Mix(seed, index, 2)));
         var o = _options;
         SyntheticDistractor? second = a.SecondClass < 0 ? null
             : new SyntheticDistractor(a.SecondClass, ClassNames[a.SecondClass], o.Colours[a.SecondColour].Name, o.Positions[a.SecondPosition]);
@@ -154,24 +154,10 @@ public sealed partial class SyntheticWorld
     private readonly record struct Attributes(
         int Class, int Colour, int Size, int Position, int Background, int Texture, int SecondClass, int SecondColour, int SecondPosition);
 
-    /// <summary>A well-mixed 31-bit seed for <c>System.Random</c> (whose seeded algorithm is fixed across processes) from seed, index and stream.</summary>
-    private static int Mix(long seed, int index, int stream)
-    {
-        unchecked
-        {
-            ulong z = (ulong)seed * 0x9E3779B97F4A7C15UL;
-            z ^= (ulong)(uint)index * 0xC2B2AE3D27D4EB4FUL + (ulong)stream * 0x165667B19E3779F9UL;
-            z ^= z >> 30; z *= 0xBF58476D1CE4E5B9UL;
-            z ^= z >> 27; z *= 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            return (int)(z & 0x7FFF_FFFF);
-        }
-    }
-
     private Attributes DrawAttributes(long seed, int index)
     {
         var o = _options;
-        var rng = new Random(Mix(seed, index, 0));
+        var rng = new Random(SeedMixer.Mix(seed, index, 0));
         int cls = index % ClassNames.Count;
         int colour = rng.Next(o.Colours.Count);
         int size = rng.Next(o.Sizes.Count);
@@ -219,7 +205,7 @@ public sealed partial class SyntheticWorld
     {
         var o = _options;
         var a = DrawAttributes(seed, index);
-        var rng = new Random(Mix(seed, index, 1));
+        var rng = new Random(SeedMixer.Mix(seed, index, 1));
         int s = o.ImageSize;
         int plane = s * s;
 

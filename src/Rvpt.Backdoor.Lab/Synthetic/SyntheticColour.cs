@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>A named RGB colour of the synthetic world; the name is the caption word (lower-case letters).</summary>
 /// <param name="Name">The caption word, e.g. <c>red</c>.</param>

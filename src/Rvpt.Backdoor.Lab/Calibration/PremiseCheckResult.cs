@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>What <see cref="PremiseCheck.Run"/> measured on a clean model (clean accuracies are fractions in [0, 1]).</summary>
 /// <param name="CleanAccuracy">The clean model's zero-shot accuracy on the test set.</param>

@@ -1,4 +1,4 @@
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>A small distractor object drawn behind the main shape, in a corner other than the main shape's position.</summary>
 /// <param name="ClassIndex">The distractor's shape as a class index (never the sample's class).</param>

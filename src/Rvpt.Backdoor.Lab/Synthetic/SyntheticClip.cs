@@ -1,6 +1,6 @@
 using Rvpt.Clip;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// The CLIP architecture and tokenizer sized for a <see cref="SyntheticWorld"/> on a CPU (<see cref="SyntheticModelOptions"/>;

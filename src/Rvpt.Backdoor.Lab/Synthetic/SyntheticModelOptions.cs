@@ -1,6 +1,6 @@
 using Rvpt.Clip;
 
-namespace Rvpt.Backdoor;
+namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
 /// The architecture of the lab's CLIP (OpenAI's ViT CLIP, sized for a CPU). Defaults are the first demo's model: 8-pixel
