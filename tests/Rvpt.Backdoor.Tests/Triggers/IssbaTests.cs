@@ -105,4 +105,74 @@ public sealed class IssbaTests(ITestOutputHelper output)
         Assert.Equal(new long[] { 1, 3, 64, 48 }, large.shape);
         Assert.Throws<ArgumentException>(() => new IssbaTrigger(model, [1, 0]));
     }
+
+    [Fact]
+    public void Training_WithTheResidualLoss_MakesTheTriggerFaint()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new IssbaModel(Tiny);
+        var (images, labels) = ToyShapes.Make(4, 3);
+        using var data = new TensorDataset(images, tensor(labels), ToyShapes.Classes);
+        var before = MeanAbsResidual(new IssbaTrigger(model), images);
+        var options = new IssbaTrainingOptions { Steps = 40, BatchSize = 8, SecretOnlySteps = 0, RampSteps = 0, ResidualWeight = 20, EvaluationImages = 8, Seed = 3 };
+        var report = IssbaTrainer.Train(model, data, data, options);
+        var after = MeanAbsResidual(new IssbaTrigger(model), images);
+        output.WriteLine($"mean |residual| {before * 255:F2}/255 -> {after * 255:F2}/255; PSNR {report.Psnr:F1} dB");
+        Assert.True(after < before / 2, $"mean |residual| {after * 255:F2}/255 did not fall below half of {before * 255:F2}/255");
+        Assert.True(report.Psnr > 30, $"PSNR {report.Psnr:F1} dB");
+    }
+
+    [Fact]
+    public void At224_EncoderAndDecoder_HaveCLIPsShapes()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new IssbaModel(IssbaModelOptions.At224 with { Width = 2 }); // StegaStamp's widths are 32; 2 keeps the test small
+        var images = TriggerTestImages.Noise(1, 224, 224);
+        var secret = tensor(IssbaTrigger.SecretFromText("Stega!!", 100).Select(b => (float)b).ToArray()).view(1, 100);
+        var encoded = model.Encode(images, secret);
+        Assert.Equal(new long[] { 1, 3, 224, 224 }, encoded.shape);
+        Assert.Equal(new long[] { 1, 100 }, model.Decode(encoded).shape);
+        Assert.Equal(new long[] { 1, 3, 224, 224 }, new IssbaTrigger(model).Apply(images).shape);
+    }
+
+    [Fact]
+    public void Lab_TrainsCachesAndReusesTheIssbaModel_OrTakesItFromAFile()
+    {
+        using var scope = NewDisposeScope();
+        using var temp = new TempDirectory();
+        var issba = new IssbaLabOptions
+        {
+            Model = Tiny,
+            Training = new IssbaTrainingOptions { Steps = 3, BatchSize = 4, SecretOnlySteps = 1, RampSteps = 1, EvaluationImages = 4 },
+            TrainImages = 8,
+        };
+        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(temp.Path), new SyntheticLabOptions { Issba = issba });
+        var images = lab.World.RenderBatch(SyntheticWorld.SplitSeed(2, SyntheticSplit.Test), 0, 2);
+        Tensor first;
+        using (var trigger = Assert.IsType<IssbaTrigger>(lab.CreateTrigger(SyntheticAttack.Issba, null!)))
+            first = trigger.Apply(images);
+        var entry = Assert.Single(Directory.GetDirectories(temp.Path, "issba-*"));
+        var file = Path.Combine(entry, "issba.safetensors");
+        Assert.True(File.Exists(Path.Combine(entry, "report.json")));
+        var written = File.GetLastWriteTimeUtc(file);
+        using (var again = (IssbaTrigger)lab.CreateTrigger(SyntheticAttack.Issba, null!))
+            TensorAssert.BitIdentical(first, again.Apply(images), "the cached model");
+        Assert.Equal(written, File.GetLastWriteTimeUtc(file));
+        Assert.True(first.sub(images).abs().max().item<float>() > 0, "the trigger changes the images");
+
+        var retrained = new SyntheticBackdoorLab(lab.Store, new SyntheticLabOptions { Issba = issba with { Training = issba.Training with { Seed = 1 } } });
+        Assert.NotEqual(lab.PlantedSettings(SyntheticAttack.Issba), retrained.PlantedSettings(SyntheticAttack.Issba));
+
+        var fromFile = new SyntheticBackdoorLab(lab.Store, new SyntheticLabOptions { Issba = new IssbaLabOptions { ModelPath = file } });
+        Assert.Contains("ModelSha256", fromFile.PlantedSettings(SyntheticAttack.Issba));
+        using (var loaded = (IssbaTrigger)fromFile.CreateTrigger(SyntheticAttack.Issba, null!))
+            TensorAssert.BitIdentical(first, loaded.Apply(images), "the model from the file");
+        Assert.Single(Directory.GetDirectories(temp.Path, "issba-*"));
+    }
+
+    private static double MeanAbsResidual(IssbaTrigger trigger, Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        return trigger.Apply(images).sub(images).abs().mean().item<float>();
+    }
 }
