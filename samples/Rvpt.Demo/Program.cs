@@ -18,7 +18,7 @@ using static TorchSharp.torch;
 
 var quick = new Option<bool>("--quick") { Description = "Smoke-test preset: every phase in about a minute; the numbers mean nothing." };
 var seeds = new Option<string?>("--seeds") { Description = "Few-shot seeds, comma-separated (default 1). docs/results.md uses 1,2,3." };
-var attacks = new Option<string?>("--attacks") { Description = "Synthetic attacks to plant and defend, comma-separated (default badnets,blended,wanet,badclip)." };
+var attacks = new Option<string?>("--attacks") { Description = "Synthetic attacks to plant and defend, comma-separated (default badnets,blended,wanet,badclip; issba is optional)." };
 var output = new Option<string>("--out") { Description = "Output folder of the report and charts.", DefaultValueFactory = _ => Path.Combine("artifacts", "demo") };
 var cache = new Option<string?>("--cache") { Description = "Model cache folder (default $RVPT_CACHE, else ~/.cache/rvpt)." };
 var deviceOption = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
@@ -130,6 +130,6 @@ static IReadOnlyList<SyntheticAttack> ParseAttacks(string text)
     var result = new List<SyntheticAttack>();
     foreach (var p in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         result.Add(Enum.TryParse<SyntheticAttack>(p, ignoreCase: true, out var a) && Enum.IsDefined(a)
-            ? a : throw new DemoInputException($"--attacks: unknown attack '{p}'; expected badnets, blended, wanet or badclip."));
+            ? a : throw new DemoInputException($"--attacks: unknown attack '{p}'; expected badnets, blended, wanet, badclip or issba."));
     return result.Count > 0 ? result : throw new DemoInputException("--attacks needs at least one attack.");
 }

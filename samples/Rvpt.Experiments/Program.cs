@@ -6,7 +6,7 @@
 //   plant <attack> <poisonFraction> <epochs> <lr> <pairs> <labelWeight> [fixed|no] [wanetStrength]
 //   defend <attack> <poisonFraction> <epochs> <lr> <pairs> [defences] [promptLrs] [alpha] [D] [b]     (NOAUG=1: no augmentation)
 //   explain <cacheDir> [attacks] [images]   (Explain.cs: where a trigger moves the final image feature)
-//   issba <imageSize> <steps> <trainImages> [residualWeight] [width]   (ISSBA's StegaStamp model on the synthetic world, resized)
+//   issba <imageSize> <steps> <trainImages> [residualWeight (default the lab's 60)] [width]   (ISSBA's StegaStamp model on the synthetic world, resized)
 using System.Diagnostics;
 using Rvpt;
 using Rvpt.Backdoor;
@@ -206,14 +206,14 @@ static void Defend(string[] args, string root)
 static void Issba(string[] args, string root)
 {
     int size = int.Parse(args[0]); int steps = int.Parse(args[1]); int count = int.Parse(args[2]);
-    double weight = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : new IssbaTrainingOptions().ResidualWeight;
+    double weight = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : new IssbaLabOptions().Training.ResidualWeight;
     int width = args.Length > 4 ? int.Parse(args[4]) : size == 224 ? 32 : 16;
     var world = new SyntheticWorld();
     using var train = world.ToLabeledDataset(SyntheticWorld.SplitSeed(5, SyntheticSplit.Train), count);
     using var validation = world.ToLabeledDataset(SyntheticWorld.SplitSeed(5, SyntheticSplit.Validation), 256);
     var modelOptions = size == 224 ? IssbaModelOptions.At224 with { Width = width } : new IssbaModelOptions { ImageSize = size, Width = width };
     using var model = new IssbaModel(modelOptions);
-    var options = new IssbaTrainingOptions { Steps = steps, ResidualWeight = weight, };
+    var options = new IssbaLabOptions().Training with { Steps = steps, ResidualWeight = weight };
     var clock = Stopwatch.StartNew();
     var report = IssbaTrainer.Train(model, train, validation, options, new Progress<IssbaTrainingProgress>(p =>
     {

@@ -14,4 +14,10 @@ public enum SyntheticAttack
 
     /// <summary>A centre patch optimised on the clean model (<see cref="BadClipPatch"/>).</summary>
     BadClip,
+
+    /// <summary>
+    /// ISSBA's invisible, sample-specific StegaStamp residual (<see cref="IssbaTrigger"/>), its encoder trained on the
+    /// world or read from a file (<see cref="SyntheticLabOptions.Issba"/>). Not among the demo's default attacks.
+    /// </summary>
+    Issba,
 }

@@ -147,7 +147,8 @@ public sealed class SyntheticBackdoorLab
 
     /// <summary>
     /// The trigger of <paramref name="attack"/> at the world's scale. BadCLIP's patch is optimised on
-    /// <paramref name="clean"/>; the others do not depend on the model.
+    /// <paramref name="clean"/>; ISSBA's encoder is trained on the world (or read from a file) and cached in the store;
+    /// the others do not depend on the model.
     /// </summary>
     public ITrigger CreateTrigger(SyntheticAttack attack, ClipModel clean, IProgress<SyntheticLabProgress>? progress = null,
         CancellationToken cancellationToken = default) => attack switch
@@ -156,6 +157,7 @@ public sealed class SyntheticBackdoorLab
         SyntheticAttack.Blended => new BlendedTrigger(Options.Blended),
         SyntheticAttack.WaNet => new WaNetTrigger(Options.WaNet),
         SyntheticAttack.BadClip => OptimizeBadClip(clean, progress, cancellationToken),
+        SyntheticAttack.Issba => new IssbaTrigger(IssbaLabModel.Get(Store, World, Options.Issba, _logger, progress, cancellationToken), ownsModel: true),
         _ => throw new ArgumentOutOfRangeException(nameof(attack), attack, "Unknown attack."),
     };
 
@@ -191,6 +193,7 @@ public sealed class SyntheticBackdoorLab
         SyntheticAttack.Blended => new { Options.Blended.Alpha, Noise = Options.Blended.Noise.ToString(), Options.Blended.PatternSeed },
         SyntheticAttack.WaNet => Options.WaNet,
         SyntheticAttack.BadClip => new { Options.BadClip, Options.BadClipImages },
+        SyntheticAttack.Issba => IssbaLabModel.Settings(Options.Issba),
         _ => throw new ArgumentOutOfRangeException(nameof(attack), attack, "Unknown attack."),
     };
 

@@ -55,9 +55,14 @@ public sealed record SyntheticLabOptions
     /// <summary>Images the BadCLIP patch is optimised on (the attacker's own clean images). Default 1,200.</summary>
     public int BadClipImages { get; init; } = 1_200;
 
+    /// <summary>ISSBA's StegaStamp model: trained on the world and cached, or read from a file. Default <see cref="IssbaLabOptions"/>' defaults.</summary>
+    public IssbaLabOptions Issba { get; init; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public SyntheticLabOptions Validate()
     {
+        ArgumentNullException.ThrowIfNull(Issba, nameof(Issba));
+        Issba.Validate();
         Pretraining.Validate();
         Planting.Validate();
         BadNets.Validate();

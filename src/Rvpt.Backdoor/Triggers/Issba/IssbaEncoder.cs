@@ -58,8 +58,8 @@ internal sealed class IssbaEncoder : nn.Module<Tensor, Tensor, Tensor>
         return residual.forward(c9).MoveToOuterDisposeScope();
     }
 
-    // Nearest-neighbour upsampling by an integer factor (Keras' UpSampling2D), written with expand/reshape: the backward
-    // pass of interpolate(mode: Nearest) gave NaN gradients after a few steps with this TorchSharp/libtorch.
+    // Nearest-neighbour upsampling by an integer factor (Keras' UpSampling2D), written with expand/reshape. (An earlier
+    // note blamed interpolate(mode: Nearest) for NaN gradients; the NaN came from the convolution, see StegaConv.)
     private static Tensor Up(Tensor x, long factor)
     {
         var (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);

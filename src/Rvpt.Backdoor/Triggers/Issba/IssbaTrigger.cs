@@ -7,17 +7,22 @@ namespace Rvpt.Backdoor;
 /// ISSBA's trigger (Li et al., ICCV 2021): each image is replaced by its StegaStamp encoding with one fixed secret, so
 /// the trigger is an invisible residual that differs from image to image (sample-specific). Images of another size
 /// than the model's are resized to it, the residual is computed there and resized back (bilinear) before it is
-/// added. Does not own the model. Deterministic: the seed is unused.
+/// added. Disposing it disposes the model only when it owns it. Deterministic: the seed is unused.
 /// </summary>
-public sealed class IssbaTrigger : ITrigger
+public sealed class IssbaTrigger : ITrigger, IDisposable
 {
     private readonly float[] _secret;
+    private readonly bool _ownsModel;
 
-    /// <summary>Uses <paramref name="model"/> with <paramref name="secret"/> (0/1 values, one per secret bit); default <see cref="SecretFromText"/> of "Stega!!".</summary>
+    /// <summary>
+    /// Uses <paramref name="model"/> with <paramref name="secret"/> (0/1 values, one per secret bit); default
+    /// <see cref="SecretFromText"/> of "Stega!!". With <paramref name="ownsModel"/> the trigger disposes the model.
+    /// </summary>
     /// <exception cref="ArgumentException">The secret has the wrong length or a value other than 0 and 1.</exception>
-    public IssbaTrigger(IssbaModel model, IReadOnlyList<int>? secret = null)
+    public IssbaTrigger(IssbaModel model, IReadOnlyList<int>? secret = null, bool ownsModel = false)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
+        _ownsModel = ownsModel;
         var bits = secret ?? SecretFromText("Stega!!", model.Options.SecretBits);
         if (bits.Count != model.Options.SecretBits || bits.Any(b => b is not (0 or 1)))
             throw new ArgumentException($"The secret must hold {model.Options.SecretBits} values of 0 or 1; got {bits.Count} values.", nameof(secret));
@@ -47,6 +52,12 @@ public sealed class IssbaTrigger : ITrigger
         ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
         var all = Encoding.UTF8.GetBytes(text).SelectMany(b => Enumerable.Range(0, 8).Select(i => (b >> (7 - i)) & 1));
         return all.Concat(Enumerable.Repeat(0, bits)).Take(bits).ToArray();
+    }
+
+    /// <summary>Disposes the model when the trigger owns it.</summary>
+    public void Dispose()
+    {
+        if (_ownsModel) Model.Dispose();
     }
 
     /// <inheritdoc />
