@@ -162,7 +162,7 @@ internal static class DefendCommand
             }
             else
             {
-                var table = new Table().AddColumn("").AddColumn("");
+                var table = new Table().HideHeaders().AddColumn("").AddColumn("");
                 table.AddRow("prompts", Markup.Escape(promptsPath));
                 table.AddRow("epochs", $"{summary.EpochsCompleted}{(summary.StoppedEarly ? " (stopped early)" : "")}");
                 table.AddRow("final loss", summary.FinalLoss.ToString("F4", CultureInfo.InvariantCulture));

@@ -15,6 +15,7 @@ internal sealed class TrainingLog : IDisposable
     private int _steps;
     private TrainingProgress? _last;
 
+
     public TrainingLog(string path, bool append, Stopwatch clock)
     {
         _writer = new StreamWriter(path, append) { AutoFlush = true };
@@ -43,7 +44,7 @@ internal sealed class TrainingLog : IDisposable
             ["lr"] = _last?.LearningRate ?? p.LearningRate,
             ["validation_accuracy"] = JsonOutput.Number(p.ValidationAccuracy.Value),
             ["elapsed_seconds"] = Math.Round(_clock.Elapsed.TotalSeconds, 3),
-            ["time"] = DateTimeOffset.UtcNow.ToString("O"),
+            ["time"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture),
         };
         _writer.WriteLine(line.ToJsonString());
         (_loss, _ce, _fr, _steps) = (0, 0, 0, 0);
