@@ -23,6 +23,7 @@ internal static class RvptCli
             ConvertCommand.Create(global),
             SweepCommand.Create(global),
             ReportCommand.Create(global),
+            LabCommand.Create(global),
         };
         return root;
     }

@@ -112,6 +112,7 @@ public class ZeroShotEvaluateConvertTests
         var original = Predict(model);
         Assert.Equal(original, Predict(hf));
         Assert.Equal(original, Predict(back));
+        Assert.Equal(original, Predict(Fixtures.ClipTinyFile("tiny_clip_hf.safetensors"))); // the HF-layout fixture (config.json beside it)
 
         // OpenCLIP folder (config beside the weights) -> OpenAI safetensors.
         var openclip = Fixtures.CheckpointFixture("openclip-gelu");
