@@ -59,6 +59,31 @@ public class SuiteSweepReportTests
     }
 
     [SkippableFact]
+    public void Suite_runs_the_probe_and_cleanclip_on_caption_pairs_made_from_the_labels()
+    {
+        using var temp = new TempDirectory();
+        var model = TestData.TinyModel(temp.File("model"));
+        var train = TestData.ImageFolder(temp.File("train"), 3, seed: 1);
+        var test = TestData.ImageFolder(temp.File("test"), 1, seed: 2);
+        var json = CliRun.Run("suite", "--model", model, "--train", train, "--test", test, "--trigger", "blended", "--target", "cherry",
+            "--defences", "probe,cleanclip", "--shots", "2", "--out", temp.File("out"), "--json").Json();
+        var cells = json.GetProperty("cells").EnumerateArray().ToList();
+        Assert.Equal(["linear probe", "CleanCLIP"], cells.Select(c => c.GetProperty("defence").GetString()));
+        Assert.All(cells, c => Assert.InRange(c.GetProperty("ca").GetDouble(), 0, 1));
+        Assert.Equal("6", cells[1].GetProperty("configuration").GetProperty("pairs").GetString()); // 3 x 3 images less one per class held out
+    }
+
+    [Fact]
+    public void Label_captions_name_the_class()
+    {
+        using var temp = new TempDirectory();
+        var data = Rvpt.ImageFolderDataset.Open(TestData.ImageFolder(temp.File("f"), 1, seed: 1), new Rvpt.Clip.ClipImageProcessor());
+        var pairs = new Rvpt.Backdoor.LabelCaptionSource(data);
+        Assert.Equal(["a photo of a apple.", "a photo of a banana.", "a photo of a cherry."], Enumerable.Range(0, 3).Select(pairs.GetCaption));
+        Assert.Equal("banana: the fruit", new Rvpt.Backdoor.LabelCaptionSource(data, "{}: the fruit").GetCaption(1));
+    }
+
+    [SkippableFact]
     public void Suite_and_sweep_refuse_bad_input_before_any_training()
     {
         using var temp = new TempDirectory();

@@ -76,7 +76,7 @@ internal static class SuiteCommand
             context.Note($"{test.ClassNames.Count} classes; shots from {data.Pool.Count} training images; validation: {data.ValidationDescription}; {test.Count} test images.");
             var result = ProgressDisplay.Run(context, $"Defences against {trigger.Name}", report =>
                 suite.Run(clip, trigger.Name, trigger, target, data.Pool, data.Validation, test,
-                    s.Defences.Contains(DefenceKind.CleanClip) ? new LabelCaptions(data.Pool) : null,
+                    s.Defences.Contains(DefenceKind.CleanClip) ? new LabelCaptionSource(data.Pool) : null,
                     new InlineProgress<DefenceSuiteProgress>(p => report(p.Fraction, p.Phase)), ct));
             var report = new DefenceReport();
             foreach (var run in result.Runs) report.Add(run.ToCell());
