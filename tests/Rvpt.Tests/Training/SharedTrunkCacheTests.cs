@@ -34,7 +34,7 @@ public sealed class SharedTrunkCacheTests
             // D = 2 of the fixture's 3 blocks, so the trunk is two blocks; prompt dropout, so the masks' seeding matters too.
             using var prompts = DeepPromptInjector.For(clip).FromBlock(2).Tokens(4).Dropout(0.1).Seed(2).Build();
             var builder = FewShotTrainer.For(clip, prompts).WithClasses(Classes).Epochs(3).BatchSize(5).Sgd(learningRate: 0.05)
-                .Warmup(1, 1e-3).Augment(false).CacheSharedTrunk(trunk).CacheFrozenClassTokens(frozen).Seed(4);
+                .Warmup(1, 1e-3).Augment(false).DropLast(false).CacheSharedTrunk(trunk).CacheFrozenClassTokens(frozen).Seed(4); // every image of every epoch
             if (bfloat16) builder.MixedPrecision();
             var summary = builder.Build().Fit(data);
             return (prompts.Prompts.detach().clone(), summary);
