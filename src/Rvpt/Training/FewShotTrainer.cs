@@ -21,10 +21,12 @@ public sealed class FewShotTrainer
     private readonly IReadOnlyList<string> _classNames;
     private readonly IReadOnlyList<string> _templates;
     private readonly ILogger _logger;
+    private readonly ILabeledImageSource? _validation;
 
     internal FewShotTrainer(DeepPromptInjector prompts, RepulsiveLoss loss, IReadOnlyList<string> classNames,
-        IReadOnlyList<string> templates, TrainingOptions options, ILogger logger)
+        IReadOnlyList<string> templates, TrainingOptions options, ILogger logger, ILabeledImageSource? validation = null)
     {
+        _validation = validation;
         _prompts = prompts;
         _loss = loss;
         _classNames = classNames;
@@ -61,12 +63,19 @@ public sealed class FewShotTrainer
         ArgumentNullException.ThrowIfNull(data);
         CheckClasses(data);
         if (data.Count == 0) throw new ArgumentException("The training set is empty.", nameof(data));
+        if (_validation is not null)
+        {
+            CheckClasses(_validation, "validation set");
+            if (_validation.Count == 0) throw new ArgumentException("The validation set is empty.", nameof(data));
+        }
 
         var clock = Stopwatch.StartNew();
         var clip = _prompts.Clip;
         _prompts.SetClasses(_classNames, _templates); // saved with the prompts, for classifying with them later
         using var classifier = ZeroShotClassifier.Create(clip, _classNames, _templates);
-        using var optimizer = new PromptSgd(_prompts.Prompts, Options.Momentum, Options.WeightDecay);
+        using IPromptOptimizer optimizer = Options.Optimizer == PromptOptimizer.AdamW
+            ? new PromptAdamW(_prompts.Prompts, Options.AdamBeta1, Options.AdamBeta2, Options.AdamEpsilon, Options.WeightDecay)
+            : new PromptSgd(_prompts.Prompts, Options.Momentum, Options.WeightDecay);
         var schedule = new CosineWarmupSchedule(Options);
         var loader = new BatchLoader(data, clip.ImageProcessor, new BatchLoaderOptions
         {
@@ -86,6 +95,7 @@ public sealed class FewShotTrainer
         long trunkImages = 0, frozenImages = 0;
         double lastLoss = double.NaN, lastCe = double.NaN, lastFr = double.NaN;
         var position = start; // state of the prompts and optimiser in memory
+        var validation = _validation is null ? null : new ValidationTracker(Options.EarlyStoppingPatience);
         using var mode = new PromptTrainingMode(_prompts, Options.ComputeDType, _logger);
         try
         {
@@ -121,7 +131,9 @@ public sealed class FewShotTrainer
                     epoch + 1, Options.Epochs, lastLoss, lastCe, lastFr, lr);
                 position = new TrainingPosition(epoch + 1, 0);
                 checkpoint.AfterEpoch(position);
+                if (validation is not null && Validate(validation, epoch, loader.BatchesPerEpoch, lr, progress, cancellationToken)) break;
             }
+            validation?.RestoreBest(_prompts);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && checkpoint.HasUnsavedSteps(position))
         {
@@ -133,7 +145,33 @@ public sealed class FewShotTrainer
             ResumedFromStep = start.Step,
             SharedTrunkImagesEncoded = trunkImages,
             FrozenImagesEncoded = frozenImages,
+            ValidationAccuracies = validation?.Accuracies ?? [],
+            BestEpoch = validation?.BestEpoch,
+            StoppedEarly = validation?.StoppedEarly ?? false,
         };
+    }
+
+    /// <summary>Measures the validation accuracy after epoch <paramref name="epoch"/> (0-based), reports it, and says whether to stop early.</summary>
+    private bool Validate(ValidationTracker tracker, int epoch, int steps, double lr, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        _prompts.eval(); // no prompt dropout while measuring
+        double accuracy;
+        try
+        {
+            accuracy = PromptedAccuracy.Evaluate(_prompts, _validation!, _templates, Math.Max(Options.BatchSize, 32), cancellationToken);
+        }
+        finally
+        {
+            _prompts.train();
+        }
+        _logger.LogInformation("Epoch {Epoch}/{Epochs}: validation accuracy {Accuracy:P2}", epoch + 1, Options.Epochs, accuracy);
+        progress?.Report(new TrainingProgress(epoch + 1, Options.Epochs, steps, steps, double.NaN, double.NaN, double.NaN, lr, 0) { ValidationAccuracy = accuracy });
+        var stop = tracker.Add(accuracy, epoch + 1, _prompts) && epoch + 1 < Options.Epochs;
+        if (stop)
+            _logger.LogInformation("Early stopping after epoch {Epoch}: no better validation accuracy for {Patience} epoch(s); keeping epoch {Best}'s prompts ({Accuracy:P2}).",
+                epoch + 1, Options.EarlyStoppingPatience, tracker.BestEpoch, tracker.BestAccuracy);
+        tracker.StoppedEarly = stop;
+        return stop;
     }
 
     /// <summary>A per-sample cache when <paramref name="wanted"/> and augmentation is off (augmented images differ every epoch), else null.</summary>
@@ -153,7 +191,7 @@ public sealed class FewShotTrainer
             report.LearningRate, report.ImagesPerSecond);
     }
 
-    private void CheckClasses(ILabeledImageSource data)
+    private void CheckClasses(ILabeledImageSource data, string what = "data")
     {
         if (data.ClassNames.SequenceEqual(_classNames)) return;
         var count = Math.Min(data.ClassNames.Count, _classNames.Count);
@@ -162,7 +200,7 @@ public sealed class FewShotTrainer
             ? $"class {first} is '{data.ClassNames[first]}' in the data but '{_classNames[first]}' in the trainer"
             : $"the data has {data.ClassNames.Count} classes, the trainer {_classNames.Count}";
         throw new ArgumentException(
-            $"The data's class names differ from the trainer's: {detail}. Data: [{Preview(data.ClassNames)}]; trainer: [{Preview(_classNames)}].", nameof(data));
+            $"The {what}'s class names differ from the trainer's: {detail}. Data: [{Preview(data.ClassNames)}]; trainer: [{Preview(_classNames)}].", nameof(data));
 
         static string Preview(IReadOnlyList<string> names) => string.Join(", ", names.Take(8)) + (names.Count > 8 ? $", ... ({names.Count} in all)" : "");
     }

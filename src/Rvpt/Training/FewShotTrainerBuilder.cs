@@ -21,6 +21,7 @@ public sealed class FewShotTrainerBuilder
     private IReadOnlyList<string> _templates = PromptTemplates.APhotoOfA;
     private TrainingOptions _options = new();
     private ILogger _logger = NullLogger.Instance;
+    private ILabeledImageSource? _validation;
 
     internal FewShotTrainerBuilder(ClipModel clip, DeepPromptInjector prompts)
     {
@@ -50,6 +51,32 @@ public sealed class FewShotTrainerBuilder
     public FewShotTrainerBuilder Sgd(double learningRate = 0.002, double momentum = 0.9, double weightDecay = 5e-4)
     {
         _options = _options with { LearningRate = learningRate, Momentum = momentum, WeightDecay = weightDecay };
+        return this;
+    }
+
+    /// <summary>
+    /// AdamW instead of SGD for the prompts (<see cref="PromptAdamW"/>, PyTorch's rule). Defaults: lr 0.002, weight decay
+    /// 0.01 (decoupled), betas 0.9 and 0.999, epsilon 1e-8.
+    /// </summary>
+    public FewShotTrainerBuilder AdamW(double learningRate = 0.002, double weightDecay = 0.01, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+    {
+        _options = _options with
+        {
+            Optimizer = PromptOptimizer.AdamW, LearningRate = learningRate, WeightDecay = weightDecay, AdamBeta1 = beta1, AdamBeta2 = beta2, AdamEpsilon = epsilon,
+        };
+        return this;
+    }
+
+    /// <summary>
+    /// A clean validation set (same classes as the training data, e.g. <see cref="TrainValidationSplit"/>'s): its
+    /// accuracy is measured after every epoch and reported (<see cref="TrainingProgress.ValidationAccuracy"/>,
+    /// <see cref="TrainingSummary.ValidationAccuracies"/>); with <paramref name="earlyStoppingPatience"/> &gt; 0 the run
+    /// stops when it has not improved for that many epochs and keeps the best epoch's prompts. Not owned.
+    /// </summary>
+    public FewShotTrainerBuilder WithValidation(ILabeledImageSource validation, int earlyStoppingPatience = 0)
+    {
+        _validation = validation ?? throw new ArgumentNullException(nameof(validation));
+        _options = _options with { EarlyStoppingPatience = earlyStoppingPatience };
         return this;
     }
 
@@ -102,5 +129,5 @@ public sealed class FewShotTrainerBuilder
     /// <summary>Builds the trainer.</summary>
     /// <exception cref="InvalidOperationException">No classes were given.</exception>
     public FewShotTrainer Build() => new(_prompts, _loss,
-        _classes ?? throw new InvalidOperationException("Call WithClasses(classNames) before Build()."), _templates, _options, _logger);
+        _classes ?? throw new InvalidOperationException("Call WithClasses(classNames) before Build()."), _templates, _options, _logger, _validation);
 }

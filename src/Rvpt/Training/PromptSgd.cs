@@ -8,7 +8,7 @@ namespace Rvpt;
 /// (<c>g = grad + wd * p; buf = momentum * buf + g</c> (buf = g on the first step); <c>p -= lr * buf</c>) and an
 /// explicit momentum buffer, so that a training checkpoint can save and restore the optimiser state exactly.
 /// </summary>
-internal sealed class PromptSgd : IDisposable
+internal sealed class PromptSgd : IPromptOptimizer
 {
     private readonly Tensor _parameter;
     private readonly double _momentum;
@@ -55,6 +55,21 @@ internal sealed class PromptSgd : IDisposable
         MomentumBuffer?.Dispose();
         MomentumBuffer = buffer?.detach().clone().to(_parameter.device).DetachFromDisposeScope();
     }
+
+    IReadOnlyCollection<string> IPromptOptimizer.StateNames => [MomentumKey];
+
+    IReadOnlyDictionary<string, Tensor> IPromptOptimizer.SaveState() =>
+        MomentumBuffer is { } buffer ? new Dictionary<string, Tensor> { [MomentumKey] = buffer } : new Dictionary<string, Tensor>();
+
+    void IPromptOptimizer.LoadState(IReadOnlyDictionary<string, Tensor> state, string source)
+    {
+        var momentum = state.GetValueOrDefault(MomentumKey);
+        if (momentum is not null && !momentum.shape.SequenceEqual(_parameter.shape))
+            throw new InvalidDataException($"{source}: {MomentumKey} [{string.Join(", ", momentum.shape)}] does not match the prompts [{string.Join(", ", _parameter.shape)}].");
+        LoadMomentum(momentum);
+    }
+
+    private const string MomentumKey = "momentum_buffer";
 
     /// <inheritdoc />
     public void Dispose() => MomentumBuffer?.Dispose();

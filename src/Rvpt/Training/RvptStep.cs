@@ -9,7 +9,7 @@ namespace Rvpt;
 /// are checked for NaN and infinity, and go to the model's device in the compute dtype once; then the shared trunk
 /// (blocks 1..D, or its cached rows), the frozen branch (class tokens of blocks D+1..L, or their cached rows), the
 /// prompted branch, <see cref="RepulsiveLoss"/> in float32, the backward into the prompts and the
-/// <see cref="PromptSgd"/> update, all in one dispose scope.
+/// <see cref="PromptSgd"/> (or <see cref="PromptAdamW"/>) update, all in one dispose scope.
 /// </summary>
 /// <remarks>
 /// A step throws before the update when the loss or the gradient is not finite, and after it when the update made the
@@ -22,7 +22,7 @@ internal sealed class RvptStep
     private readonly DeepPromptInjector _prompts;
     private readonly RepulsiveLoss _loss;
     private readonly Tensor _classText;
-    private readonly PromptSgd _optimizer;
+    private readonly IPromptOptimizer _optimizer;
     private readonly int _seed;
     private readonly SharedTrunkCache? _trunkCache;
     private readonly FrozenClassTokenCache? _frozenCache;
@@ -38,7 +38,7 @@ internal sealed class RvptStep
     /// <param name="frozenCache">Per-sample frozen class tokens, or null to run the frozen branch every step (not owned).</param>
     /// <param name="describeSample">Names a sample index in messages (the source's <see cref="ILabeledImageSource.Describe"/>).</param>
     /// <param name="lastGoodState">Says where the last good state is, for messages.</param>
-    public RvptStep(DeepPromptInjector prompts, RepulsiveLoss loss, Tensor classText, PromptSgd optimizer, int seed,
+    public RvptStep(DeepPromptInjector prompts, RepulsiveLoss loss, Tensor classText, IPromptOptimizer optimizer, int seed,
         SharedTrunkCache? trunkCache, FrozenClassTokenCache? frozenCache, Func<int, string> describeSample, Func<string> lastGoodState)
     {
         _prompts = prompts;

@@ -12,12 +12,12 @@ internal sealed class TrainingCheckpointer
     private readonly string? _directory;
     private readonly TrainingOptions _options;
     private readonly DeepPromptInjector _prompts;
-    private readonly PromptSgd _optimizer;
+    private readonly IPromptOptimizer _optimizer;
     private readonly SortedDictionary<string, string> _run;
     private readonly int _stepsPerEpoch;
     private readonly ILogger _logger;
 
-    public TrainingCheckpointer(TrainingOptions options, DeepPromptInjector prompts, PromptSgd optimizer,
+    public TrainingCheckpointer(TrainingOptions options, DeepPromptInjector prompts, IPromptOptimizer optimizer,
         SortedDictionary<string, string> run, int stepsPerEpoch, ILogger logger)
     {
         _directory = options.CheckpointDirectory;

@@ -76,6 +76,31 @@ public sealed record TrainingOptions
     /// </summary>
     public bool CacheSharedTrunk { get; init; }
 
+    /// <summary>
+    /// The optimiser of the prompts. Default <see cref="PromptOptimizer.Sgd"/> (the paper's: <see cref="LearningRate"/>,
+    /// <see cref="Momentum"/>, <see cref="WeightDecay"/>). <see cref="PromptOptimizer.AdamW"/> uses
+    /// <see cref="LearningRate"/>, <see cref="AdamBeta1"/>, <see cref="AdamBeta2"/>, <see cref="AdamEpsilon"/> and
+    /// <see cref="WeightDecay"/> as decoupled decay (the builder's <c>AdamW()</c> sets 0.01, PyTorch's default); the
+    /// schedule (warm-up, cosine) is the same.
+    /// </summary>
+    public PromptOptimizer Optimizer { get; init; } = PromptOptimizer.Sgd;
+
+    /// <summary>AdamW's first-moment decay. Default 0.9.</summary>
+    public double AdamBeta1 { get; init; } = 0.9;
+
+    /// <summary>AdamW's second-moment decay. Default 0.999.</summary>
+    public double AdamBeta2 { get; init; } = 0.999;
+
+    /// <summary>AdamW's epsilon. Default 1e-8.</summary>
+    public double AdamEpsilon { get; init; } = 1e-8;
+
+    /// <summary>
+    /// With a validation set (<see cref="FewShotTrainerBuilder.WithValidation"/>): stop when the validation accuracy
+    /// has not improved for this many epochs, and leave the prompts of the best epoch in place; 0 (the default) never
+    /// stops early. The validation history is not part of the resumable state: after a resume it starts again.
+    /// </summary>
+    public int EarlyStoppingPatience { get; init; }
+
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
     public TrainingOptions Validate()
     {
@@ -85,6 +110,11 @@ public sealed record TrainingOptions
         if (Momentum is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
         if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be >= 0.");
         if (WarmupEpochs < 0 || WarmupEpochs >= Epochs) throw new ArgumentOutOfRangeException(nameof(WarmupEpochs), WarmupEpochs, $"WarmupEpochs ({WarmupEpochs}) must be in [0, Epochs = {Epochs}): the warm-up epochs run at WarmupLearningRate before the cosine schedule. For a run of {Epochs} epoch(s) set fewer, e.g. the builder's Warmup(epochs: 0).");
+        if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "Unknown optimiser.");
+        if (AdamBeta1 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(AdamBeta1), AdamBeta1, "AdamBeta1 must be in [0, 1).");
+        if (AdamBeta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(AdamBeta2), AdamBeta2, "AdamBeta2 must be in [0, 1).");
+        if (!(AdamEpsilon > 0)) throw new ArgumentOutOfRangeException(nameof(AdamEpsilon), AdamEpsilon, "AdamEpsilon must be > 0.");
+        if (EarlyStoppingPatience < 0) throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must be >= 0.");
         if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "CheckpointEverySteps must be >= 0.");
         if (!(WarmupLearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(WarmupLearningRate), WarmupLearningRate, "WarmupLearningRate must be >= 0.");
         if (ComputeDType is { } dtype && !is_floating_point(dtype)) throw new ArgumentOutOfRangeException(nameof(ComputeDType), dtype, "ComputeDType must be a floating-point type.");

@@ -13,6 +13,13 @@ namespace Rvpt;
 public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss, double CrossEntropy,
     double Repelling, double LearningRate, double ImagesPerSecond)
 {
+    /// <summary>
+    /// Clean top-1 accuracy on the validation set after this epoch, in [0, 1], when the trainer has one
+    /// (<see cref="FewShotTrainerBuilder.WithValidation"/>): set on one extra report after each epoch's last step
+    /// (same epoch and step), null on every other report.
+    /// </summary>
+    public double? ValidationAccuracy { get; init; }
+
     /// <summary>Fraction of all steps done, in [0, 1].</summary>
     public double Fraction => ((Epoch - 1) * (double)StepsPerEpoch + Step) / (Epochs * (double)StepsPerEpoch);
 }

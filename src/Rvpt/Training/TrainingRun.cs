@@ -37,6 +37,14 @@ internal static class TrainingRun
             ["labels_sha256"] = Sha256(labels.ToString()),
             ["classes_sha256"] = Sha256(string.Join("\n", data.ClassNames) + "\n\n" + string.Join("\n", templates)),
         };
+        // Only for AdamW, so that SGD states written before the option existed still resume.
+        if (options.Optimizer == PromptOptimizer.AdamW)
+        {
+            run["optimizer"] = "adamw";
+            run["adam_beta1"] = D(options.AdamBeta1);
+            run["adam_beta2"] = D(options.AdamBeta2);
+            run["adam_epsilon"] = D(options.AdamEpsilon);
+        }
         // Only when set, so that states written before the option existed still resume.
         if (options.ComputeDType is { } dtype && dtype != prompts.Clip.DType) run["compute_dtype"] = dtype.ToString();
         // Prompt dropout masks are drawn per sample since this key exists; a state trained with shared masks is another run.

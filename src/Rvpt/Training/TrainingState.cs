@@ -16,15 +16,15 @@ internal static class TrainingState
     public const string FileName = "training-state.safetensors";
     private const string Format = "rvpt-training-state";
 
-    public static void Save(string directory, DeepPromptInjector prompts, PromptSgd optimizer, TrainingPosition position,
+    public static void Save(string directory, DeepPromptInjector prompts, IPromptOptimizer optimizer, TrainingPosition position,
         SortedDictionary<string, string> run)
     {
         var tensors = new Dictionary<string, Tensor> { ["prompts"] = prompts.Prompts };
-        if (optimizer.MomentumBuffer is { } buffer) tensors["momentum_buffer"] = buffer;
+        foreach (var (name, state) in optimizer.SaveState()) tensors[name] = state;
         foreach (var (name, t) in tensors)
         {
             using var scope = NewDisposeScope();
-            if (!isfinite(t).all().item<bool>())
+            if (is_floating_point(t) && !isfinite(t).all().item<bool>())
                 throw new InvalidOperationException(
                     $"Refusing to write a training state with NaN or infinite values in '{name}' ({position}); {Path.Combine(directory, FileName)} keeps the last good state.");
         }
@@ -44,7 +44,7 @@ internal static class TrainingState
     /// (0, 0 without a file). Deletes temporary files left by a writer that was killed.
     /// </summary>
     /// <exception cref="InvalidDataException">The file is damaged, not a training state, or was written by a run with other settings.</exception>
-    public static TrainingPosition TryLoad(string directory, DeepPromptInjector prompts, PromptSgd optimizer, SortedDictionary<string, string> run)
+    public static TrainingPosition TryLoad(string directory, DeepPromptInjector prompts, IPromptOptimizer optimizer, SortedDictionary<string, string> run)
     {
         var path = Path.Combine(directory, FileName);
         AtomicFile.DeleteAbandonedTemporaryFiles(path);
@@ -73,15 +73,12 @@ internal static class TrainingState
                     throw new InvalidDataException(
                         $"{path}: written by a run with other settings, so resuming would not reproduce it: {string.Join("; ", differences)}. Use the same settings and data, or another checkpoint folder.");
             }
-            var momentum = tensors.GetValueOrDefault("momentum_buffer");
-            if (momentum is not null && !momentum.shape.SequenceEqual(p.shape))
-                throw new InvalidDataException($"{path}: momentum_buffer [{string.Join(", ", momentum.shape)}] does not match the prompts [{string.Join(", ", p.shape)}].");
-            var unexpected = tensors.Keys.Except(["prompts", "momentum_buffer"]).ToArray();
+            var unexpected = tensors.Keys.Except(["prompts", .. optimizer.StateNames]).ToArray();
             if (unexpected.Length > 0)
                 throw new InvalidDataException($"{path}: unexpected tensors {string.Join(", ", unexpected)}.");
             var position = new TrainingPosition(Count(path, meta, "epochs_completed", required: true), Count(path, meta, "steps_completed", required: false));
             using (no_grad()) prompts.Prompts.copy_(p);
-            optimizer.LoadMomentum(momentum);
+            optimizer.LoadState(tensors.Where(e => e.Key != "prompts").ToDictionary(e => e.Key, e => e.Value), path);
             return position;
         }
         finally

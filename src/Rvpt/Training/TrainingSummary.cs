@@ -25,4 +25,13 @@ public sealed record TrainingSummary(int EpochsCompleted, int ResumedFromEpoch, 
     /// every image of every step; with it (and augmentation off) each sample once.
     /// </summary>
     public long FrozenImagesEncoded { get; init; }
+
+    /// <summary>Validation accuracy after each epoch this call ran (empty without a validation set).</summary>
+    public IReadOnlyList<double> ValidationAccuracies { get; init; } = [];
+
+    /// <summary>The 1-based epoch with the highest validation accuracy this call saw (the first on ties), or null without a validation set.</summary>
+    public int? BestEpoch { get; init; }
+
+    /// <summary>Whether early stopping (<see cref="TrainingOptions.EarlyStoppingPatience"/>) ended the run before its last epoch; the prompts are then the best epoch's.</summary>
+    public bool StoppedEarly { get; init; }
 }

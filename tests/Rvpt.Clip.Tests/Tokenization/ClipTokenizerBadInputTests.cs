@@ -108,9 +108,9 @@ public sealed class ClipTokenizerBadInputTests
         Assert.NotEqual(tokenizer.Encode("a b"), tokenizer.Encode("a \u200Fb"));
     }
 
-    /// <summary>Megabyte-long texts of several shapes truncate to the context length, keep the end token last, and stay fast.</summary>
+    /// <summary>Megabyte-long texts of several shapes truncate to the context length, and keep the end token last.</summary>
     [SkippableFact]
-    public void VeryLongTextIsTruncatedToTheContextLengthQuickly()
+    public void VeryLongTextIsTruncatedToTheContextLength()
     {
         var tokenizer = Shared.Value;
         string[] texts =
@@ -124,14 +124,13 @@ public sealed class ClipTokenizerBadInputTests
         ];
         foreach (var text in texts)
         {
-            var clock = Stopwatch.StartNew();
+            // No timing assertion (speed is checked by benchmarks, not unit tests); a tokenizer that went quadratic on
+            // these ~1 MB inputs would show as a run of minutes.
             var row = tokenizer.EncodeToContext(text);
-            var elapsed = clock.Elapsed;
             Assert.Equal(77, row.Length);
             Assert.Equal(tokenizer.SotTokenId, row[0]);
             Assert.Equal(tokenizer.EotTokenId, row[^1]);
             Assert.Equal(1, row.Count(v => v == tokenizer.EotTokenId));
-            Assert.True(elapsed < TimeSpan.FromSeconds(1), $"{text.Length} chars starting \"{text[..10]}\" took {elapsed}");
         }
         var strict = Assert.Throws<ArgumentException>(() => tokenizer.EncodeToContext(texts[0], truncate: false));
         Assert.Contains("more than the context length 77", strict.Message);
