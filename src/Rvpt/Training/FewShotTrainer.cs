@@ -124,20 +124,26 @@ public sealed class FewShotTrainer
                     checkpoint.AfterStep(position);
                 }
                 int stepsThisEpoch = step - firstStep;
-                lastLoss = sumLoss / stepsThisEpoch;
-                lastCe = sumCe / stepsThisEpoch;
-                lastFr = sumFr / stepsThisEpoch;
+                if (stepsThisEpoch > 0) // 0 when resuming at an epoch's end (cancelled while validating it)
+                {
+                    lastLoss = sumLoss / stepsThisEpoch;
+                    lastCe = sumCe / stepsThisEpoch;
+                    lastFr = sumFr / stepsThisEpoch;
+                }
                 _logger.LogInformation("Epoch {Epoch}/{Epochs}: loss {Loss:F4} (CE {Ce:F4}, FR {Fr:F4}), lr {Lr:G3}",
                     epoch + 1, Options.Epochs, lastLoss, lastCe, lastFr, lr);
+                // Validate before the epoch is saved as complete: a cancellation during validation then resumes at this
+                // epoch's end and validates it again, so no epoch's validation (log line, early-stopping record) is lost.
+                bool stop = validation is not null && Validate(validation, epoch, loader.BatchesPerEpoch, lr, progress, cancellationToken);
                 position = new TrainingPosition(epoch + 1, 0);
                 checkpoint.AfterEpoch(position);
-                if (validation is not null && Validate(validation, epoch, loader.BatchesPerEpoch, lr, progress, cancellationToken)) break;
+                if (stop) break;
             }
             validation?.RestoreBest(_prompts);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && checkpoint.HasUnsavedSteps(position))
         {
-            checkpoint.SaveCancelled(position); // the steps done so far are complete and good: keep them
+            checkpoint.SaveCancelled(position, epochEndNeedsValidation: validation is not null); // the steps done so far are complete and good: keep them
             throw;
         }
         return new TrainingSummary(Options.Epochs, start.Epoch, steps, lastLoss, lastCe, lastFr, clock.Elapsed)

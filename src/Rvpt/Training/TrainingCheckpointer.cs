@@ -42,7 +42,7 @@ internal sealed class TrainingCheckpointer
         if (_directory is null) return default;
         Directory.CreateDirectory(_directory);
         var start = TrainingState.TryLoad(_directory, _prompts, _optimizer, _run);
-        if (start.Epoch > _options.Epochs || start.Step >= _stepsPerEpoch || (start.Epoch == _options.Epochs && start.Step > 0))
+        if (start.Epoch > _options.Epochs || start.Step > _stepsPerEpoch || (start.Epoch == _options.Epochs && start.Step > 0))
             throw new InvalidDataException($"{Path.Combine(_directory, TrainingState.FileName)}: position {start} does not lie within this run of {_options.Epochs} epochs of {_stepsPerEpoch} steps.");
         if (start != default) _logger.LogInformation("Resuming from {Dir}: {Position}.", _directory, start);
         Saved = start;
@@ -63,11 +63,13 @@ internal sealed class TrainingCheckpointer
     public bool HasUnsavedSteps(TrainingPosition position) => _directory is not null && position != Saved;
 
     /// <summary>
-    /// On cancellation: writes the completed steps so far (a cancel right after an epoch's last step is the epoch's end).
+    /// On cancellation: writes the completed steps so far. A cancel right after an epoch's last step is the epoch's end,
+    /// unless the epoch still had to be validated (<paramref name="epochEndNeedsValidation"/>): then it is kept as
+    /// (epoch, its step count), so the resumed run validates that epoch before going on.
     /// </summary>
-    public void SaveCancelled(TrainingPosition position)
+    public void SaveCancelled(TrainingPosition position, bool epochEndNeedsValidation = false)
     {
-        if (position.Step >= _stepsPerEpoch) position = new TrainingPosition(position.Epoch + 1, 0);
+        if (position.Step >= _stepsPerEpoch && !epochEndNeedsValidation) position = new TrainingPosition(position.Epoch + 1, 0);
         Save(position);
         _logger.LogInformation("Cancelled; the state {Position} is saved in {Dir}.", position, _directory);
     }
