@@ -60,17 +60,7 @@ internal sealed record DemoSettings
     public static DemoSettings Quick { get; } = new()
     {
         Preset = "quick",
-        Lab = new SyntheticLabOptions
-        {
-            Pretraining = new SyntheticPretrainingOptions { Pairs = 1_024, Epochs = 1, WarmupSteps = 4 },
-            Planting = new BackdoorPlantingOptions
-            {
-                Pairs = 256, PoisonFraction = 0.1,
-                Training = new SyntheticPretrainingOptions { LearningRate = 1e-4, Epochs = 1, BatchSize = 64, WarmupSteps = 2 },
-            },
-            BadClip = new BadClipOptions { PatchSize = 28, Steps = 5 },
-            BadClipImages = 96,
-        },
+        Lab = SyntheticLabOptions.Quick,
         Suite = new DefenceSuiteOptions
         {
             Shots = 2,

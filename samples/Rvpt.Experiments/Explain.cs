@@ -77,8 +77,7 @@ internal static class Explain
         var tStar = texts[target];                                 // [e]
         var others = cat(new[] { texts.narrow(0, 0, target), texts.narrow(0, target + 1, texts.shape[0] - target - 1) }, 0);
         others = others - outer(others.matmul(tStar), tStar);      // orthogonal to the target direction
-        var (_, _, vh) = linalg.svd(others, fullMatrices: false);
-        var basis = vh;                                            // rows span the other classes' (orthogonalised) directions
+        var (_, _, basis) = linalg.svd(others, fullMatrices: false); // rows span the other classes' (orthogonalised) directions
         var along = d.matmul(tStar);                               // [N]
         var inSpan = d.matmul(basis.t());                          // [N, C-1]
         var total = d.pow(2).sum(1).clamp_min(1e-12);

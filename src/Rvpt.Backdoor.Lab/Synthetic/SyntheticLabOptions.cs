@@ -6,6 +6,22 @@ namespace Rvpt.Backdoor.Lab;
 /// </summary>
 public sealed record SyntheticLabOptions
 {
+    /// <summary>
+    /// Smoke-test settings (the demo's and <c>rvpt lab</c>'s <c>--quick</c>): a barely trained clean model and short
+    /// planting, so every phase runs in about a minute; the numbers mean nothing.
+    /// </summary>
+    public static SyntheticLabOptions Quick { get; } = new()
+    {
+        Pretraining = new SyntheticPretrainingOptions { Pairs = 1_024, Epochs = 1, WarmupSteps = 4 },
+        Planting = new BackdoorPlantingOptions
+        {
+            Pairs = 256, PoisonFraction = 0.1,
+            Training = new SyntheticPretrainingOptions { LearningRate = 1e-4, Epochs = 1, BatchSize = 64, WarmupSteps = 2 },
+        },
+        BadClip = new BadClipOptions { PatchSize = 28, Steps = 5 },
+        BadClipImages = 96,
+    };
+
     /// <summary>The world the clean model is pre-trained on and the attacker draws pairs from. Default 32 px, the twelve default shapes.</summary>
     public SyntheticWorldOptions World { get; init; } = new();
 

@@ -39,21 +39,8 @@ internal static class LabCommand
 
         public SyntheticBackdoorLab Open(ParseResult parse, CliContext context) =>
             new(new SyntheticModelStore(Path.Combine(parse.GetValue(Cache) ?? SyntheticModelStore.DefaultRoot(), "synthetic"), context.Logger),
-                parse.GetValue(Quick) ? QuickOptions : new SyntheticLabOptions(), context.Logger);
+                parse.GetValue(Quick) ? SyntheticLabOptions.Quick : new SyntheticLabOptions(), context.Logger);
     }
-
-    /// <summary>The smoke-test settings (the demo's --quick preset).</summary>
-    internal static readonly SyntheticLabOptions QuickOptions = new()
-    {
-        Pretraining = new SyntheticPretrainingOptions { Pairs = 1_024, Epochs = 1, WarmupSteps = 4 },
-        Planting = new BackdoorPlantingOptions
-        {
-            Pairs = 256, PoisonFraction = 0.1,
-            Training = new SyntheticPretrainingOptions { LearningRate = 1e-4, Epochs = 1, BatchSize = 64, WarmupSteps = 2 },
-        },
-        BadClip = new BadClipOptions { PatchSize = 28, Steps = 5 },
-        BadClipImages = 96,
-    };
 
     private static Command Build(GlobalOptions global)
     {
