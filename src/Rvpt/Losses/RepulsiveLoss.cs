@@ -10,6 +10,8 @@ namespace Rvpt;
 /// L_FR is the mean over the batch and over blocks D+1..L of <c>cos(c_i^d, sigma_i^d)</c>, the cosine between the
 /// prompted and the frozen encoder's class tokens (frozen side without gradient); minimising it repels the features.
 /// With a margin m the per-image term is <c>max(L_FR,i, m)</c> (m = 1 gives plain VPT); alpha = 0 also gives plain VPT.
+/// Two further ablations, not part of the paper's method, are offered as options: repelling the last block only
+/// (<see cref="OnBlocks"/>) and repelling per-block normalised class tokens (<see cref="OnFeature"/>).
 /// </summary>
 public sealed class RepulsiveLoss
 {
@@ -24,6 +26,14 @@ public sealed class RepulsiveLoss
         Margin = margin;
     }
 
+    private RepulsiveLoss(double alpha, double? margin, RepelledBlocks blocks, RepelledFeature feature) : this(alpha, margin)
+    {
+        if (!Enum.IsDefined(blocks)) throw new ArgumentOutOfRangeException(nameof(blocks), blocks, "Unknown RepelledBlocks value.");
+        if (!Enum.IsDefined(feature)) throw new ArgumentOutOfRangeException(nameof(feature), feature, "Unknown RepelledFeature value.");
+        Blocks = blocks;
+        Feature = feature;
+    }
+
     /// <summary>The paper's loss with weight <paramref name="alpha"/> (default 2).</summary>
     public static RepulsiveLoss WithAlpha(double alpha = 2.0) => new(alpha);
 
@@ -36,8 +46,23 @@ public sealed class RepulsiveLoss
     /// <summary>Margin of the L_FRM variant, or null.</summary>
     public double? Margin { get; }
 
+    /// <summary>Which prompted blocks the repelling term reads. Default <see cref="RepelledBlocks.All"/> (the paper's).</summary>
+    public RepelledBlocks Blocks { get; } = RepelledBlocks.All;
+
+    /// <summary>What the repelling term compares. Default <see cref="RepelledFeature.RawClassToken"/>.</summary>
+    public RepelledFeature Feature { get; } = RepelledFeature.RawClassToken;
+
+    /// <summary>True when this is the paper's loss shape: all prompted blocks, raw class tokens (any alpha and margin).</summary>
+    public bool IsPaperForm => Blocks == RepelledBlocks.All && Feature == RepelledFeature.RawClassToken;
+
     /// <summary>A copy with a margin.</summary>
-    public RepulsiveLoss WithMargin(double margin) => new(Alpha, margin);
+    public RepulsiveLoss WithMargin(double margin) => new(Alpha, margin, Blocks, Feature);
+
+    /// <summary>A copy that repels the given blocks' class tokens (ablation when not <see cref="RepelledBlocks.All"/>).</summary>
+    public RepulsiveLoss OnBlocks(RepelledBlocks blocks) => new(Alpha, Margin, blocks, Feature);
+
+    /// <summary>A copy that compares the given feature (ablation when not <see cref="RepelledFeature.RawClassToken"/>).</summary>
+    public RepulsiveLoss OnFeature(RepelledFeature feature) => new(Alpha, Margin, Blocks, feature);
 
     /// <summary>
     /// Evaluates the loss. <paramref name="classTextFeatures"/> must be L2-normalised <c>[classes, embedDim]</c>;
@@ -61,7 +86,7 @@ public sealed class RepulsiveLoss
         var scale = logitScale.detach().to_type(ScalarType.Float32).exp();
         var logits = scale * image.matmul(classTextFeatures.to_type(ScalarType.Float32).t());
         var ce = nn.functional.cross_entropy(logits, labels.to(logits.device));
-        var fr = Repelling(c, frozenClassTokens, Margin);
+        var fr = Repelling(c, frozenClassTokens, Margin, Blocks, Feature);
         var total = Alpha == 0 ? ce : ce + Alpha * fr;
         return new RepulsiveLossResult(total.MoveToOuterDisposeScope(), ce.MoveToOuterDisposeScope(), fr.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
     }
@@ -70,13 +95,33 @@ public sealed class RepulsiveLoss
     /// L_FR alone: mean over images of (the margin-clamped) mean over blocks of <c>cos(prompted, frozen)</c>, for
     /// class tokens <c>[N, blocks, width]</c>. Zero when there are no prompted blocks.
     /// </summary>
-    public static Tensor Repelling(Tensor promptedClassTokens, Tensor frozenClassTokens, double? margin = null)
+    public static Tensor Repelling(Tensor promptedClassTokens, Tensor frozenClassTokens, double? margin = null) =>
+        Repelling(promptedClassTokens, frozenClassTokens, margin, RepelledBlocks.All, RepelledFeature.RawClassToken);
+
+    /// <summary>
+    /// L_FR with the ablation options: <paramref name="blocks"/> picks the blocks averaged over, <paramref name="feature"/>
+    /// whether each class token is first normalised across its width (zero mean, unit variance).
+    /// </summary>
+    public static Tensor Repelling(Tensor promptedClassTokens, Tensor frozenClassTokens, double? margin, RepelledBlocks blocks, RepelledFeature feature)
     {
         using var scope = NewDisposeScope();
         if (promptedClassTokens.shape[1] == 0)
             return zeros(Array.Empty<long>(), ScalarType.Float32, promptedClassTokens.device).MoveToOuterDisposeScope();
-        var cos = nn.functional.cosine_similarity(promptedClassTokens.to_type(ScalarType.Float32),
-            frozenClassTokens.detach().to_type(ScalarType.Float32), 2, 1e-8); // [N, blocks]
+        var prompted = promptedClassTokens.to_type(ScalarType.Float32);
+        var frozen = frozenClassTokens.detach().to_type(ScalarType.Float32);
+        if (blocks == RepelledBlocks.Last)
+        {
+            var last = prompted.shape[1] - 1;
+            prompted = prompted.narrow(1, last, 1);
+            frozen = frozen.narrow(1, last, 1);
+        }
+        if (feature == RepelledFeature.NormalizedClassToken)
+        {
+            var width = new[] { prompted.shape[2] };
+            prompted = nn.functional.layer_norm(prompted, width);
+            frozen = nn.functional.layer_norm(frozen, width);
+        }
+        var cos = nn.functional.cosine_similarity(prompted, frozen, 2, 1e-8); // [N, blocks]
         var perImage = cos.mean(new long[] { 1 });
         if (margin is { } m) perImage = perImage.clamp_min(m);
         return perImage.mean().MoveToOuterDisposeScope();

@@ -37,6 +37,9 @@ internal static class TrainingRun
             ["labels_sha256"] = Sha256(labels.ToString()),
             ["classes_sha256"] = Sha256(string.Join("\n", data.ClassNames) + "\n\n" + string.Join("\n", templates)),
         };
+        // Only for the ablations, so that states of the paper's loss written before they existed still resume.
+        if (loss.Blocks != RepelledBlocks.All) run["repelled_blocks"] = loss.Blocks.ToString();
+        if (loss.Feature != RepelledFeature.RawClassToken) run["repelled_feature"] = loss.Feature.ToString();
         // Only for AdamW, so that SGD states written before the option existed still resume.
         if (options.Optimizer == PromptOptimizer.AdamW)
         {

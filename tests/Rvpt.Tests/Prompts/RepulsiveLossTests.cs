@@ -21,6 +21,33 @@ public sealed class RepulsiveLossTests
         Assert.Equal(1.0, RepulsiveLoss_Repelling(prompted, frozen, 1.0), 5);
     }
 
+    [Fact]
+    public void AblationsReadTheLastBlockOrNormalisedTokens()
+    {
+        using var scope = NewDisposeScope();
+        // The same tokens as above. Last block only: image 0 cos((0, 2), (1, 0)) = 0, image 1 cos((3, 4), (1, 0)) = 0.6.
+        var prompted = tensor(new float[] { 1, 0, 0, 2, -3, 0, 3, 4 }).view(2, 2, 2);
+        var frozen = tensor(new float[] { 2, 0, 1, 0, 1, 0, 1, 0 }).view(2, 2, 2);
+        Assert.Equal(0.3, Ablation(prompted, frozen, RepelledBlocks.Last, RepelledFeature.RawClassToken), 5);
+        // Normalised across width 2, every token becomes +-(1, -1): image 0 cosines (1, -1), image 1 (-1, -1).
+        Assert.Equal((0.0 + -1.0) / 2, Ablation(prompted, frozen, RepelledBlocks.All, RepelledFeature.NormalizedClassToken), 4);
+        Assert.Equal(-1.0, Ablation(prompted, frozen, RepelledBlocks.Last, RepelledFeature.NormalizedClassToken), 4);
+        // An offset shared by every channel counts in the raw cosine (74 / sqrt(14 * 434) = 0.9494), not once normalised.
+        var a = tensor(new float[] { 11, 12, 13 }).view(1, 1, 3);
+        var b = tensor(new float[] { 1, 2, 3 }).view(1, 1, 3);
+        Assert.Equal(74 / Math.Sqrt(14.0 * 434.0), Ablation(a, b, RepelledBlocks.All, RepelledFeature.RawClassToken), 5);
+        Assert.Equal(1.0, Ablation(a, b, RepelledBlocks.All, RepelledFeature.NormalizedClassToken), 4);
+
+        var loss = RepulsiveLoss.WithAlpha(2).WithMargin(0.5).OnBlocks(RepelledBlocks.Last).OnFeature(RepelledFeature.NormalizedClassToken);
+        Assert.Equal((2.0, 0.5, RepelledBlocks.Last, RepelledFeature.NormalizedClassToken, false),
+            (loss.Alpha, loss.Margin!.Value, loss.Blocks, loss.Feature, loss.IsPaperForm));
+        Assert.True(RepulsiveLoss.WithAlpha(3).WithMargin(0.2).IsPaperForm);
+        Assert.Throws<ArgumentOutOfRangeException>(() => loss.OnBlocks((RepelledBlocks)7));
+    }
+
+    private static double Ablation(Tensor a, Tensor b, RepelledBlocks blocks, RepelledFeature feature) =>
+        RepulsiveLoss.Repelling(a, b, null, blocks, feature).item<float>();
+
     private static double RepulsiveLoss_Repelling(Tensor a, Tensor b, double? m) => RepulsiveLoss.Repelling(a, b, m).item<float>();
 
     [Fact]
