@@ -21,6 +21,11 @@ internal static class Calibration
         ["pairs"] = "24000", ["ep"] = "5", ["bs"] = "64", ["lr"] = "1e-3", ["lw"] = "1", ["warm"] = "200", ["wd"] = "0.1",
         ["tmpl"] = "default", ["db"] = "1:16", ["alpha"] = "2", ["lrs"] = "0.002,0.02,0.2", ["pep"] = "50", ["shots"] = "16",
         ["seed"] = "1", ["vpt"] = "0", ["val"] = "600", ["test"] = "1200", ["init"] = "gauss", ["diag"] = "0",
+        // model: load this clean model directory (e.g. the demo cache's) instead of pre-training one;
+        // dnoise: the defended task's pixel noise std (pre-training keeps the world's 0.02): a shift between the
+        // pre-training distribution and the defended task, as between CLIP's web pairs and ImageNet;
+        // zsonly=1: print the zero-shot accuracies and stop.
+        ["model"] = "", ["dnoise"] = "", ["zsonly"] = "0",
     };
 
     public static void Run(string[] args, string root)
@@ -40,7 +45,9 @@ internal static class Calibration
         var worldOptions = new SyntheticWorldOptions { ClassNames = shapes, ImageSize = I("size") };
         if (a["tmpl"] == "rich") worldOptions = worldOptions with { CaptionTemplates = RichTemplates };
         var world = new SyntheticWorld(worldOptions);
-        var defended = new SyntheticWorld(worldOptions with { ClassNames = shapes.Take(I("defend")).ToArray() });
+        var defendedOptions = worldOptions with { ClassNames = shapes.Take(I("defend")).ToArray() };
+        if (a["dnoise"] != "") defendedOptions = defendedOptions with { NoiseStd = D("dnoise") };
+        var defended = new SyntheticWorld(defendedOptions);
         var pre = new SyntheticPretrainingOptions
         {
             Pairs = I("pairs"), Epochs = I("ep"), BatchSize = I("bs"), LearningRate = D("lr"), ClassPromptWeight = D("lw"),
@@ -49,8 +56,8 @@ internal static class Calibration
         var vision = new ClipVisionConfig { ImageSize = I("size"), PatchSize = I("p"), Width = I("w"), Layers = I("L"), Heads = I("w") / I("hd") };
         var store = new SyntheticModelStore(Path.Combine(root, "calib-store"));
         var key = JsonSerializer.Serialize(new { worldOptions.ClassNames, worldOptions.ImageSize, tmpl = a["tmpl"], vision, e = I("e"), tw = I("tw"), tl = I("tl"), pre });
-        bool cached = store.Contains("clean", key);
-        using var clean = store.GetOrBuild("clean", key, dir =>
+        bool cached = a["model"] != "" || store.Contains("clean", key);
+        using var clean = a["model"] != "" ? ClipModel.FromPretrained(a["model"]) : store.GetOrBuild("clean", key, dir =>
         {
             var tok = SyntheticClip.CreateTokenizer(world, dir);
             var cfg = new ClipConfig
@@ -77,6 +84,7 @@ internal static class Calibration
         double Zs(TensorDataset set) { using var c = ZeroShotImageClassifier.Create(clean, set.ClassNames, PromptTemplates.APhotoOfA); return new BackdoorEvaluator(clean.ImageProcessor, 200).Evaluate(c, set, null, 0).CleanAccuracy; }
         double cleanVal = Zs(val), cleanTest = Zs(test);
         Console.WriteLine($"zero-shot: val {100 * cleanVal:F2}  test {100 * cleanTest:F2}");
+        if (a["zsonly"] == "1") return;
 
         int seed = I("seed");
         var shots = FewShotSampler.Sample(pool, I("shots"), seed);
