@@ -26,6 +26,8 @@ internal static class Calibration
         // pre-training distribution and the defended task, as between CLIP's web pairs and ImageNet;
         // zsonly=1: print the zero-shot accuracies and stop.
         ["model"] = "", ["dnoise"] = "", ["zsonly"] = "0",
+        // aug=1: CoOp augmentation (random resized crop and flip) while tuning prompts; the frozen-branch cache is then off.
+        ["aug"] = "0",
     };
 
     public static void Run(string[] args, string root)
@@ -113,7 +115,7 @@ internal static class Calibration
                     using var prompts = DeepPromptInjector.For(clean).WithOptions(promptOptions).Build();
                     var summary = FewShotTrainer.For(clean, prompts).WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
                         .WithClasses(defended.ClassNames, PromptTemplates.APhotoOfA)
-                        .WithOptions(new TrainingOptions { Epochs = I("pep"), LearningRate = lr, Seed = seed, Augment = false, CacheFrozenClassTokens = true })
+                        .WithOptions(new TrainingOptions { Epochs = I("pep"), LearningRate = lr, Seed = seed, Augment = a["aug"] == "1", CacheFrozenClassTokens = a["aug"] != "1" })
                         .Build().Fit(shots);
                     double v = PromptedAccuracy.Evaluate(prompts, val);
                     trials.Add($"{lr}:{100 * v:F1}(fr {summary.FinalRepelling:F2})");
