@@ -143,7 +143,7 @@ internal static class Calibration
         using var noGrad = no_grad();
         var clip = prompts.Clip;
         var n = Math.Min(256, val.Count);
-        var pixels = clip.ImageProcessor.Normalize(stack(Enumerable.Range(0, n).Select(i => val.LoadUnitImage(i)).ToArray()));
+        var pixels = clip.ImageProcessor.Normalize(stack(Enumerable.Range(0, n).Select(i => val.LoadPixels01(i)).ToArray()));
         var trunk = prompts.RunSharedTrunk(pixels);
         var frozen = prompts.RunFrozen(trunk);               // [N, blocks, w]
         var prompted = prompts.RunPrompted(trunk).ClassTokens;

@@ -95,8 +95,8 @@ public static class CleanClip
                     double total, mm, img, txt;
                     using (var scope = NewDisposeScope())
                     {
-                        var (plainViews, augmentedViews) = UnitImageBatch.LoadTwoViews(cleanPairs.LoadUnitImage, idx,
-                            (_, raw) => plain.ApplyUnit(raw), (i, raw) => augment.ApplyUnit(raw, new Random(imageSeeds[i])), cancellationToken);
+                        var (plainViews, augmentedViews) = Pixels01Batch.LoadTwoViews(cleanPairs.LoadPixels01, idx,
+                            (_, raw) => plain.ApplyPixels01(raw), (i, raw) => augment.ApplyPixels01(raw, new Random(imageSeeds[i])), cancellationToken);
                         var pixels = clip.ImageProcessor.Normalize(cat([plainViews, augmentedViews], 0)).to(clip.DType, clip.Device);
                         var captions = idx.Select(cleanPairs.GetCaption).ToList();
                         var augmentedCaptions = captions.Select((c, i) => CaptionAugmentation.Apply(c, new Random(textSeeds[i]), options.CaptionAugmentation));

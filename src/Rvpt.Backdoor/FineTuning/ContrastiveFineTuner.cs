@@ -72,7 +72,7 @@ public sealed class ContrastiveFineTuner
                     double loss;
                     using (var scope = NewDisposeScope())
                     {
-                        var images = _clip.ImageProcessor.Normalize(UnitImageBatch.Load(pairs.LoadUnitImage, idx, transform, cancellationToken)).to(_clip.DType, _clip.Device);
+                        var images = _clip.ImageProcessor.Normalize(Pixels01Batch.Load(pairs.LoadPixels01, idx, transform, cancellationToken)).to(_clip.DType, _clip.Device);
                         var ids = _clip.Tokenizer!.EncodeBatch(idx.Select(pairs.GetCaption).ToList(), _clip.Config.Text.ContextLength, device: _clip.Device);
                         var total = ContrastiveLoss(_clip, images, ids);
                         loss = total.item<float>();

@@ -67,11 +67,11 @@ public sealed class PoisonedCaptionDataset : IImageCaptionSource
     public string Describe(int index) => _clean.Describe(index) + (_poisonCaptions.ContainsKey(index) ? " (poisoned)" : "");
 
     /// <inheritdoc />
-    public Tensor LoadUnitImage(int index)
+    public Tensor LoadPixels01(int index)
     {
         using var scope = NewDisposeScope();
-        using var raw = _clean.LoadUnitImage(index);
-        if (!_poisonCaptions.ContainsKey(index)) return _transform.ApplyUnit(raw).MoveToOuterDisposeScope();
+        using var raw = _clean.LoadPixels01(index);
+        if (!_poisonCaptions.ContainsKey(index)) return _transform.ApplyPixels01(raw).MoveToOuterDisposeScope();
         var input = TriggeredImage.BeforeTrigger(raw, Placement, _transform);
         var triggered = _trigger.Apply(input.unsqueeze(0), SeedMixer.Offset64(_seed, index));
         return TriggeredImage.AfterTrigger(triggered, Placement).squeeze(0).MoveToOuterDisposeScope();

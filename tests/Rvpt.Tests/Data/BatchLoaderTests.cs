@@ -131,8 +131,8 @@ public sealed class BatchLoaderTests : IDisposable
         try
         {
             Assert.Equal(Enumerable.Range(0, 10), batches.SelectMany(b => b.Indices));
-            using var unit = data.LoadUnitImage(5);
-            using var expected = eval.Apply(unit);
+            using var pixels01 = data.LoadPixels01(5);
+            using var expected = eval.Apply(pixels01);
             using var actual = batches[1].Images[1];
             TensorAssert.BitIdentical(expected, actual.contiguous(), "image 5");
         }

@@ -11,7 +11,7 @@ public sealed class FewShotSamplerTests
         public IReadOnlyList<string> ClassNames { get; } = Enumerable.Range(0, classes).Select(c => $"class{c}").ToArray();
         public int GetLabel(int index) => labels[index];
         public string Describe(int index) => $"item {index}";
-        public TorchSharp.torch.Tensor LoadUnitImage(int index) => throw new NotSupportedException();
+        public TorchSharp.torch.Tensor LoadPixels01(int index) => throw new NotSupportedException();
     }
 
     // 3 classes with 10, 7 and 12 images, interleaved.

@@ -266,9 +266,9 @@ public sealed class FewShotTrainerFaultTests : IDisposable
 
         public string Describe(int index) => inner.Describe(index);
 
-        public Tensor LoadUnitImage(int index)
+        public Tensor LoadPixels01(int index)
         {
-            var image = inner.LoadUnitImage(index);
+            var image = inner.LoadPixels01(index);
             if (Interlocked.Increment(ref count) <= loads) return image;
             lock (gate) StateWhenPoisoned ??= File.ReadAllBytes(stateFile);
             image.fill_(value);

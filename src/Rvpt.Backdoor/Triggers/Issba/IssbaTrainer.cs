@@ -120,7 +120,7 @@ public static class IssbaTrainer
     private static Tensor Load(ILabeledImageSource source, int[] indices, IssbaModel model, CancellationToken cancellationToken)
     {
         var size = model.Options.ImageSize;
-        return UnitImageBatch.Load(source.LoadUnitImage, indices, raw => TriggeredImage.ResizeToSquare(raw, size), cancellationToken)
+        return Pixels01Batch.Load(source.LoadPixels01, indices, raw => TriggeredImage.ResizeToSquare(raw, size), cancellationToken)
             .to(ScalarType.Float32, model.Device);
     }
 }
