@@ -14,7 +14,7 @@ namespace Rvpt.Benchmarks;
 /// </summary>
 public sealed class RvptStepHarness : IDisposable
 {
-    private readonly RepulsiveLoss _loss = RepulsiveLoss.WithAlpha(2.0);
+    private readonly RepulsiveLoss _loss = new RepulsiveLoss(2.0);
     private readonly PromptSgd _optimizer;
     private readonly Tensor _text;
     private SharedTrunkCache? _trunkCache;

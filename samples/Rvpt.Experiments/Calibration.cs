@@ -111,7 +111,7 @@ internal static class Calibration
                 foreach (var lr in a["lrs"].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)))
                 {
                     using var prompts = DeepPromptInjector.For(clean).WithOptions(promptOptions).Build();
-                    var summary = FewShotTrainer.For(clean, prompts).WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
+                    var summary = FewShotTrainer.For(clean, prompts).WithLoss(new RepulsiveLoss(alpha))
                         .WithClasses(defended.ClassNames, PromptTemplates.APhotoOfA)
                         .WithOptions(new TrainingOptions { Epochs = I("pep"), LearningRate = lr, Seed = seed, Augment = false, CacheFrozenClassTokens = true })
                         .Build().Fit(shots);

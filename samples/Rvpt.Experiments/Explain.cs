@@ -40,7 +40,7 @@ internal static class Explain
             Report(attack, "backdoored", planted.Model, null, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
             foreach (var (name, alpha) in new[] { ("backdoored + VPT", 0.0), ("backdoored + RVPT", 2.0) })
             {
-                var (best, _, _) = TrainBestOnValidation(planted.Model, alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha), shots, test.ClassNames, validation);
+                var (best, _, _) = TrainBestOnValidation(planted.Model, new RepulsiveLoss(alpha), shots, test.ClassNames, validation);
                 using (best)
                     Report(attack, name, planted.Model, best, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
             }
@@ -73,7 +73,7 @@ internal static class Explain
             using var planted = lab.GetPlantedModel(attack, clean);
             foreach (var variant in variants)
             {
-                var paper = RepulsiveLoss.WithAlpha(2);
+                var paper = new RepulsiveLoss(2);
                 var loss = variant switch
                 {
                     "paper" => paper,

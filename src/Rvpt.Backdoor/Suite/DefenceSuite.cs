@@ -186,7 +186,7 @@ public sealed class DefenceSuite
                 try
                 {
                     repelling[lr] = FewShotTrainer.For(model, prompts)
-                        .WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
+                        .WithLoss(new RepulsiveLoss(alpha))
                         .WithClasses(pool.ClassNames, _o.Templates)
                         .WithOptions(_o.PromptTraining with { LearningRate = lr, Seed = seed, CheckpointDirectory = null })
                         .WithLogger(suite._logger)

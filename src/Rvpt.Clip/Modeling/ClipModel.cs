@@ -181,8 +181,6 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
             image.MoveToOuterDisposeScope(), text.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Same as <see cref="forward"/>.</summary>
-    public ClipOutput Forward(Tensor pixelValues, Tensor inputIds) => forward(pixelValues, inputIds);
 
     /// <summary><c>exp(logit_scale) * a @ b.T</c> for already-normalised embeddings.</summary>
     public Tensor Logits(Tensor normalizedImages, Tensor normalizedTexts)

@@ -118,9 +118,9 @@ public sealed class DataBadInputTests : IDisposable
     {
         DataTestImages.WriteFolder(dir.Path, ("ant", 4), ("bee", 2));
         var data = ImageFolderDataset.Open(dir.Path, Processor());
-        var e = Assert.Throws<InvalidDataException>(() => data.SampleShots(3, seed: 1));
+        var e = Assert.Throws<InvalidDataException>(() => FewShotSampler.Sample(data, 3, seed: 1));
         Assert.Contains("Class 1 'bee' has 2 images but 3 shots", e.Message);
-        Assert.Equal([3, 2], data.SampleShots(3, seed: 1, FewShotShortfall.UseAll).CountPerClass());
+        Assert.Equal([3, 2], FewShotSampler.Sample(data, 3, seed: 1, FewShotShortfall.UseAll).CountPerClass());
     }
 
     /// <summary>A source whose label lies outside its class list fails naming the image, in the sampler and the loader.</summary>
@@ -128,7 +128,7 @@ public sealed class DataBadInputTests : IDisposable
     public void ALabelOutsideTheClassListNamesTheImage()
     {
         var source = new BadLabelSource();
-        var sample = Assert.Throws<InvalidDataException>(() => source.SampleShots(1, seed: 0));
+        var sample = Assert.Throws<InvalidDataException>(() => FewShotSampler.Sample(source, 1, seed: 0));
         Assert.Contains("item 2", sample.Message);
         Assert.Contains("label 5", sample.Message);
 

@@ -189,7 +189,7 @@ public sealed class FewShotTrainerFaultTests : IDisposable
         Assert.Contains("batch_size: checkpoint 4, this run 8", e.Message);
         var lr = Assert.Throws<InvalidDataException>(() => Train(dir, adjust: t => t.Sgd(learningRate: 0.01)));
         Assert.Contains("learning_rate: checkpoint 0.05, this run 0.01", lr.Message);
-        var fewer = data.SampleShots(2, seed: 0);
+        var fewer = FewShotSampler.Sample(data, 2, seed: 0);
         var subset = Assert.Throws<InvalidDataException>(() => Train(dir, fewer));
         Assert.Contains("images: checkpoint 16, this run 8", subset.Message);
     }
