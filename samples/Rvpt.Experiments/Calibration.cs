@@ -64,7 +64,8 @@ internal static class Calibration
             {
                 EmbedDim = I("e"), Vision = vision,
                 Text = new ClipTextConfig { ContextLength = SyntheticClip.ContextLength, VocabSize = tok.VocabularySize, Width = I("tw"), Layers = I("tl"), Heads = I("tw") / 32 },
-            }.Validate();
+            };
+            cfg.Validate();
             var m = new ClipModelBuilder().WithConfig(cfg).WithRandomWeights(pre.Seed).WithTokenizerDirectory(dir).Build();
             Console.WriteLine($"params {cfg.ParameterCount:N0} (vision {cfg.Vision.Width}x{cfg.Vision.Layers}, patch {cfg.Vision.PatchSize})");
             var last = Stopwatch.StartNew();

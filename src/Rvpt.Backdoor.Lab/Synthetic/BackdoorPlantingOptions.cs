@@ -33,13 +33,12 @@ public sealed record BackdoorPlantingOptions
     public int Seed { get; init; } = 1;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid setting.</summary>
-    public BackdoorPlantingOptions Validate()
+    public void Validate()
     {
         if (Pairs < 2) throw new ArgumentOutOfRangeException(nameof(Pairs), Pairs, "Must be >= 2.");
         if (!(PoisonFraction > 0 && PoisonFraction < 1)) throw new ArgumentOutOfRangeException(nameof(PoisonFraction), PoisonFraction, "Must be in (0, 1).");
         if (CaptionTemplates.Count == 0) throw new ArgumentOutOfRangeException(nameof(CaptionTemplates), "At least one template is needed.");
         (Training with { Pairs = Math.Max(Pairs, Training.BatchSize) }).Validate();
         if (Training.BatchSize > Pairs) throw new ArgumentOutOfRangeException(nameof(Training), Training.BatchSize, $"The batch size exceeds the {Pairs} pairs.");
-        return this;
     }
 }

@@ -24,7 +24,8 @@ public sealed class SyntheticClipPretrainer
     public SyntheticClipPretrainer(SyntheticWorld world, SyntheticPretrainingOptions? options = null, ILogger? logger = null)
     {
         _world = world ?? throw new ArgumentNullException(nameof(world));
-        Options = (options ?? new SyntheticPretrainingOptions()).Validate();
+        Options = options ?? new SyntheticPretrainingOptions();
+        Options.Validate();
         _logger = logger ?? NullLogger.Instance;
     }
 

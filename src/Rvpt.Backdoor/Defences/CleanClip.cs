@@ -56,7 +56,8 @@ public static class CleanClip
         ArgumentNullException.ThrowIfNull(cleanPairs);
         if (clip.Tokenizer is null) throw new ArgumentException("The model needs a tokenizer to encode captions.", nameof(clip));
         if (cleanPairs.Count < 2) throw new ArgumentException("At least 2 pairs are needed for a contrastive loss.", nameof(cleanPairs));
-        options = (options ?? new CleanClipOptions()).Validate();
+        options = options ?? new CleanClipOptions();
+        options.Validate();
         var schedule = new ContrastiveFineTuner(clip, options.FineTuning);
         var trainable = ClipTowerParameters.Select(clip, options.FineTuning.Trainable).ToList();
         bool clampScale = options.ClampLogitScale && options.FineTuning.Trainable == ClipTowers.All; // only All trains logit_scale

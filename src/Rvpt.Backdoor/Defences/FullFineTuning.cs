@@ -35,7 +35,8 @@ public static class FullFineTuning
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(shots);
         ArgumentNullException.ThrowIfNull(templates);
-        options = (options ?? new FullFineTuningOptions()).Validate();
+        options = options ?? new FullFineTuningOptions();
+        options.Validate();
         logger ??= NullLogger.Instance;
         if (shots.Count == 0) throw new ArgumentException("The training set is empty.", nameof(shots));
         int layers = model.Config.Vision.Layers, depth = options.UnrepelledDepth;

@@ -23,7 +23,8 @@ public sealed class ContrastiveFineTuner
     {
         _clip = clip ?? throw new ArgumentNullException(nameof(clip));
         if (clip.Tokenizer is null) throw new ArgumentException("The model needs a tokenizer to encode captions.", nameof(clip));
-        Options = (options ?? new ContrastiveFineTuningOptions()).Validate();
+        Options = options ?? new ContrastiveFineTuningOptions();
+        Options.Validate();
         _logger = logger ?? NullLogger.Instance;
     }
 

@@ -20,7 +20,8 @@ public sealed class DefenceSuite
     /// <summary>Creates a suite.</summary>
     public DefenceSuite(DefenceSuiteOptions? options = null, ILogger? logger = null)
     {
-        Options = (options ?? new DefenceSuiteOptions()).Validate();
+        Options = options ?? new DefenceSuiteOptions();
+        Options.Validate();
         _logger = logger ?? NullLogger.Instance;
     }
 

@@ -69,7 +69,7 @@ public sealed record DefenceSuiteOptions
     public int EvaluationBatchSize { get; init; } = 128;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
-    public DefenceSuiteOptions Validate()
+    public void Validate()
     {
         if (Defences.Count == 0) throw new ArgumentException("At least one defence is needed.", nameof(Defences));
         if (Shots < 1) throw new ArgumentOutOfRangeException(nameof(Shots), Shots, "Must be >= 1.");
@@ -84,7 +84,6 @@ public sealed record DefenceSuiteOptions
         CleanClip.Validate();
         if (ResistivityImages < 0) throw new ArgumentOutOfRangeException(nameof(ResistivityImages), ResistivityImages, "Must be >= 0.");
         if (EvaluationBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(EvaluationBatchSize), EvaluationBatchSize, "Must be >= 1.");
-        return this;
     }
 
     private static void CheckCandidates(IReadOnlyList<double> rates, string name)

@@ -31,7 +31,8 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
     public ClipModel(ClipConfig config) : base(nameof(ClipModel))
     {
         ArgumentNullException.ThrowIfNull(config);
-        Config = config.Validate();
+        config.Validate();
+        Config = config;
         var t = config.Text;
         visual = new ClipVisionTransformer(config.Vision, config.EmbedDim, config.Activation, config.LayerNormEps);
         token_embedding = nn.Embedding(t.VocabSize, t.Width);

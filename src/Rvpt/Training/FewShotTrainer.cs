@@ -31,7 +31,8 @@ public sealed class FewShotTrainer
         _loss = loss;
         _classNames = classNames;
         _templates = templates;
-        Options = options.Validate();
+        options.Validate();
+        Options = options;
         _logger = logger;
     }
 

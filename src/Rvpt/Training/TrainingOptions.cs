@@ -102,7 +102,7 @@ public sealed record TrainingOptions
     public int EarlyStoppingPatience { get; init; }
 
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
-    public TrainingOptions Validate()
+    public void Validate()
     {
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be >= 1.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be >= 1.");
@@ -118,6 +118,5 @@ public sealed record TrainingOptions
         if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "CheckpointEverySteps must be >= 0.");
         if (!(WarmupLearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(WarmupLearningRate), WarmupLearningRate, "WarmupLearningRate must be >= 0.");
         if (ComputeDType is { } dtype && !is_floating_point(dtype)) throw new ArgumentOutOfRangeException(nameof(ComputeDType), dtype, "ComputeDType must be a floating-point type.");
-        return this;
     }
 }

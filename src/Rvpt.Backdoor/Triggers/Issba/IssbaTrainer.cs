@@ -37,7 +37,8 @@ public static class IssbaTrainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
-        options = (options ?? new IssbaTrainingOptions()).Validate();
+        options = options ?? new IssbaTrainingOptions();
+        options.Validate();
         if (train.Count == 0) throw new ArgumentException("The training source is empty.", nameof(train));
         if (validation.Count == 0) throw new ArgumentException("The validation source is empty.", nameof(validation));
         var clock = Stopwatch.StartNew();
