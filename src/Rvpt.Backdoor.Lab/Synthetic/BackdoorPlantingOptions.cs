@@ -30,7 +30,7 @@ public sealed record BackdoorPlantingOptions
     public SyntheticPretrainingOptions Training { get; init; } = new() { LearningRate = 5e-4, Epochs = 2, BatchSize = 64, WarmupSteps = 20 };
 
     /// <summary>Seed of which pairs are poisoned and of the shuffling. Default 1.</summary>
-    public int Seed { get; init; } = 1;
+    public long Seed { get; init; } = 1;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid setting.</summary>
     public void Validate()

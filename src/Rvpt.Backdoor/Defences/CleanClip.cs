@@ -78,7 +78,7 @@ public static class CleanClip
             for (int epoch = 0; epoch < options.FineTuning.Epochs; epoch++)
             {
                 var order = Enumerable.Range(0, cleanPairs.Count).ToArray();
-                var random = new Random(SeedMixer.Offset32(options.FineTuning.Seed, epoch));
+                var random = new Random(SeedMixer.Offset32(SeedMixer.To32(options.FineTuning.Seed), epoch));
                 random.Shuffle(order);
                 double sumTotal = 0, sumMm = 0, sumImg = 0, sumTxt = 0;
                 int batches = 0;

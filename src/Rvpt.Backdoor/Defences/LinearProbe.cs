@@ -43,7 +43,7 @@ public sealed class LinearProbe : IImageClassifier, IDisposable
         torch.random.manual_seed(options.Seed); // nn.Linear's initialisation draws from libtorch's global generator
         var head = nn.Linear(features.shape[1], train.ClassNames.Count);
         using var optimizer = optim.SGD(head.parameters(), options.LearningRate, momentum: options.Momentum);
-        var random = new Random(options.Seed);
+        var random = new Random(SeedMixer.To32(options.Seed));
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
             var order = Enumerable.Range(0, train.Count).ToArray();

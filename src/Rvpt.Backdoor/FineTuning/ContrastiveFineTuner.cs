@@ -60,7 +60,7 @@ public sealed class ContrastiveFineTuner
             for (int epoch = 0; epoch < Options.Epochs; epoch++)
             {
                 var order = Enumerable.Range(0, pairs.Count).ToArray();
-                new Random(SeedMixer.Offset32(Options.Seed, epoch)).Shuffle(order);
+                new Random(SeedMixer.Offset32(SeedMixer.To32(Options.Seed), epoch)).Shuffle(order);
                 double sum = 0;
                 int batches = 0;
                 for (int start = 0; start < order.Length; start += Options.BatchSize)

@@ -31,7 +31,7 @@ public sealed record ContrastiveFineTuningOptions
     public ClipTowers Trainable { get; init; } = ClipTowers.All;
 
     /// <summary>Seed of the shuffling. Default 0.</summary>
-    public int Seed { get; init; }
+    public long Seed { get; init; }
 
     /// <summary>Checks the values.</summary>
     public void Validate()

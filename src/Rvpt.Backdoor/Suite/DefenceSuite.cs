@@ -176,7 +176,7 @@ public sealed class DefenceSuite
             return new DefenceRun(attack, DefenceKind.None, 0, metrics, new Dictionary<string, string>(), [], TimeSpan.Zero);
         }
 
-        private DefenceRun RunPrompts(DefenceKind defence, int seed, double alpha)
+        private DefenceRun RunPrompts(DefenceKind defence, long seed, double alpha)
         {
             var name = DisplayName(defence);
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
@@ -236,7 +236,7 @@ public sealed class DefenceSuite
             }
         }
 
-        private DefenceRun RunProbe(int seed)
+        private DefenceRun RunProbe(long seed)
         {
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
             var (best, bestRate, trials) = Select($"linear probe seed {seed}", _o.ProbeLearningRates, (lr, _) =>
@@ -268,7 +268,7 @@ public sealed class DefenceSuite
             }
         }
 
-        private DefenceRun RunCleanClip(int seed)
+        private DefenceRun RunCleanClip(long seed)
         {
             var baseOptions = _o.CleanClip;
             var (best, bestRate, trials) = Select($"CleanCLIP seed {seed}", _o.CleanClipLearningRates, (lr, phase) =>
@@ -305,7 +305,7 @@ public sealed class DefenceSuite
             }
         }
 
-        private DefenceRun RunFineTuning(DefenceKind defence, int seed, double alpha)
+        private DefenceRun RunFineTuning(DefenceKind defence, long seed, double alpha)
         {
             var name = DisplayName(defence);
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);

@@ -17,7 +17,7 @@ public sealed record DefenceSuiteOptions
     public int Shots { get; init; } = 16;
 
     /// <summary>Few-shot seeds; every trained defence runs once per seed. Default [1].</summary>
-    public IReadOnlyList<int> Seeds { get; init; } = [1];
+    public IReadOnlyList<long> Seeds { get; init; } = [1];
 
     /// <summary>Prompt geometry; null means <see cref="DeepPromptOptions.ScaledTo"/> of the model's vision tower. Default null.</summary>
     public DeepPromptOptions? Prompts { get; init; }

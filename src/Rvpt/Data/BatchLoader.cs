@@ -109,7 +109,7 @@ public sealed class BatchLoader
     private BatchPlan[] Plan(int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        var random = new Random(SeedMixer.Mix(Options.Seed, epoch));
+        var random = new Random(SeedMixer.Mix(SeedMixer.To32(Options.Seed), epoch));
         var order = Enumerable.Range(0, source.Count).ToArray();
         if (Options.Shuffle)
         {

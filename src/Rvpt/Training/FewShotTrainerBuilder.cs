@@ -94,7 +94,7 @@ public sealed class FewShotTrainerBuilder
     public FewShotTrainerBuilder DropLast(bool dropLast = true) { _options = _options with { DropLast = dropLast }; return this; }
 
     /// <summary>Seed of shuffling, augmentation and dropout. Default 1.</summary>
-    public FewShotTrainerBuilder Seed(int seed) { _options = _options with { Seed = seed }; return this; }
+    public FewShotTrainerBuilder Seed(long seed) { _options = _options with { Seed = seed }; return this; }
 
     /// <summary>Folder for the resumable per-epoch checkpoint.</summary>
     public FewShotTrainerBuilder WithCheckpointDirectory(string directory) { _options = _options with { CheckpointDirectory = directory }; return this; }

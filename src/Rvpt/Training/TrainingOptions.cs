@@ -38,7 +38,7 @@ public sealed record TrainingOptions
     public bool DropLast { get; init; } = true;
 
     /// <summary>Seed of shuffling, augmentation and prompt dropout. Default 1.</summary>
-    public int Seed { get; init; } = 1;
+    public long Seed { get; init; } = 1;
 
     /// <summary>Folder for the resumable training checkpoint (written atomically after every epoch); null for none.</summary>
     public string? CheckpointDirectory { get; init; }
