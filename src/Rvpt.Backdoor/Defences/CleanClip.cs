@@ -42,15 +42,15 @@ public static class CleanClip
     /// <param name="clip">The (possibly backdoored) model; it needs a tokenizer.</param>
     /// <param name="cleanPairs">Clean image-caption pairs (at least 2).</param>
     /// <param name="options">Settings; <see langword="null"/> means the defaults.</param>
-    /// <param name="progress">Receives a report after every step (its <see cref="FineTuningProgress.Loss"/> is the weighted total).</param>
     /// <param name="logger">Receives the mean losses of every epoch (Information). Default: none.</param>
+    /// <param name="progress">Receives a report after every step (its <see cref="FineTuningProgress.Loss"/> is the weighted total).</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The mean losses of the last epoch.</returns>
     /// <exception cref="ArgumentException">The model has no tokenizer or there are fewer than 2 pairs.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static CleanClipLosses Fit(ClipModel clip, IImageCaptionSource cleanPairs, CleanClipOptions? options = null,
-        IProgress<FineTuningProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+        ILogger? logger = null, IProgress<FineTuningProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clip);
         ArgumentNullException.ThrowIfNull(cleanPairs);

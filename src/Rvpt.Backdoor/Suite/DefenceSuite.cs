@@ -277,8 +277,8 @@ public sealed class DefenceSuite
                 try
                 {
                     var options = baseOptions with { FineTuning = baseOptions.FineTuning with { LearningRate = lr, Seed = seed } };
-                    CleanClip.Fit(copy, pairs!, options,
-                        new InlineProgress<FineTuningProgress>(p => Report(phase, (double)p.Step / p.TotalSteps)), suite._logger, ct);
+                    CleanClip.Fit(copy, pairs!, options, suite._logger,
+                        new InlineProgress<FineTuningProgress>(p => Report(phase, (double)p.Step / p.TotalSteps)), ct);
                     using var classifier = ZeroShotImageClassifier.Create(copy, validation.ClassNames, _o.Templates);
                     return (copy, ValidationAccuracy(classifier));
                 }
@@ -315,12 +315,12 @@ public sealed class DefenceSuite
             {
                 var lastEpoch = new List<double>();
                 var tuned = FullFineTuning.Train(model, shots, _o.Templates,
-                    options with { Training = options.Training with { LearningRate = lr, Seed = seed } },
+                    options with { Training = options.Training with { LearningRate = lr, Seed = seed } }, suite._logger,
                     new InlineProgress<TrainingProgress>(p =>
                     {
                         Report(phase, p.Fraction);
                         if (p.Epoch == p.Epochs) lastEpoch.Add(p.Repelling);
-                    }), suite._logger, ct);
+                    }), ct);
                 repelling[lr] = lastEpoch.Count > 0 ? lastEpoch.Average() : double.NaN;
                 try
                 {

@@ -101,6 +101,17 @@ public sealed record TrainingOptions
     /// </summary>
     public int EarlyStoppingPatience { get; init; }
 
+    /// <summary>
+    /// The batch loader's settings for a training set of <paramref name="count"/> images: shuffled, augmented as
+    /// <see cref="Augment"/> says, seeded with <see cref="Seed"/>; CoOp (Dassl) drops the incomplete last batch only
+    /// when <see cref="DropLast"/> is set and the set holds at least one full batch.
+    /// </summary>
+    internal BatchLoaderOptions LoaderOptions(int count) => new()
+    {
+        BatchSize = BatchSize, Shuffle = true, Augment = Augment, Seed = Seed,
+        DropLast = DropLast && count >= BatchSize,
+    };
+
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
     public void Validate()
     {
