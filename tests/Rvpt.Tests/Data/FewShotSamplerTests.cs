@@ -90,4 +90,9 @@ public sealed class FewShotSamplerTests
         }
         return [.. result];
     }
+
+    /// <summary>Seeds are long; one beyond int range is hashed (<see cref="SeedMixer.To32"/>), not truncated to the int it ends in.</summary>
+    [Fact]
+    public void ASeedBeyondIntRangeIsNotTruncated() =>
+        Assert.NotEqual(FewShotSampler.Sample(Source, 3, seed: 5).Indices, FewShotSampler.Sample(Source, 3, seed: (1L << 32) + 5).Indices);
 }

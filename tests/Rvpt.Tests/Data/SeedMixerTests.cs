@@ -27,20 +27,4 @@ public sealed class SeedMixerTests
         Assert.NotEqual(1, SeedMixer.To32(b));
         Assert.All(new[] { a, b, c, long.MaxValue }, s => Assert.InRange(SeedMixer.To32(s), 0, int.MaxValue));
     }
-
-    [Fact]
-    public void TheSamplerDoesNotTruncateASeedBeyondIntRange()
-    {
-        var source = new TensorLessSource(Enumerable.Range(0, 40).Select(i => i % 4).ToArray(), 4);
-        Assert.NotEqual(FewShotSampler.Sample(source, 3, seed: 5).Indices, FewShotSampler.Sample(source, 3, seed: (1L << 32) + 5).Indices);
-    }
-
-    private sealed class TensorLessSource(int[] labels, int classes) : ILabeledImageSource
-    {
-        public int Count => labels.Length;
-        public IReadOnlyList<string> ClassNames { get; } = Enumerable.Range(0, classes).Select(c => $"class{c}").ToArray();
-        public int GetLabel(int index) => labels[index];
-        public string Describe(int index) => $"item {index}";
-        public TorchSharp.torch.Tensor LoadPixels01(int index) => throw new NotSupportedException();
-    }
 }
