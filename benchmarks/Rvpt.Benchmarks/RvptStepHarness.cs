@@ -14,8 +14,8 @@ namespace Rvpt.Benchmarks;
 /// </summary>
 public sealed class RvptStepHarness : IDisposable
 {
-    private readonly RepulsiveLoss _loss = RepulsiveLoss.WithAlpha(2.0);
-    private readonly PromptSgd _optimizer;
+    private readonly RepulsiveLoss _loss = new RepulsiveLoss(2.0);
+    private readonly IPromptOptimizer _optimizer;
     private readonly Tensor _text;
     private SharedTrunkCache? _trunkCache;
     private FrozenClassTokenCache? _frozenCache;
@@ -36,7 +36,7 @@ public sealed class RvptStepHarness : IDisposable
         Prompts.SetComputeDType(computeDType);
         Prompts.ClassTokenOnlyLastBlock = classTokenOnlyLastBlock;
         Prompts.train();
-        _optimizer = new PromptSgd(Prompts.Prompts, momentum: 0.9, weightDecay: 5e-4);
+        _optimizer = IPromptOptimizer.Create(Prompts.Prompts, new TrainingOptions()); // the paper's SGD: momentum 0.9, weight decay 5e-4
         using var g = new Generator((ulong)seed + 1, CPU);
         _text = ClipModel.Normalize(randn(new long[] { classes, Clip.Config.EmbedDim }, generator: g)).to(device).DetachFromDisposeScope();
         _step = NewStep();

@@ -116,12 +116,12 @@ static string Require(string? value, string name, bool exists)
 
 static int Positive(int value, string name) => value >= 1 ? value : throw new DemoInputException($"{name} must be >= 1; got {value}.");
 
-static IReadOnlyList<int> ParseSeeds(string text)
+static IReadOnlyList<long> ParseSeeds(string text)
 {
     var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    var values = new List<int>();
+    var values = new List<long>();
     foreach (var p in parts)
-        values.Add(int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new DemoInputException($"--seeds: '{p}' is not an integer."));
+        values.Add(long.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new DemoInputException($"--seeds: '{p}' is not an integer."));
     return values.Count > 0 ? values : throw new DemoInputException("--seeds needs at least one integer.");
 }
 

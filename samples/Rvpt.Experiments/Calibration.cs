@@ -66,7 +66,8 @@ internal static class Calibration
             {
                 EmbedDim = I("e"), Vision = vision,
                 Text = new ClipTextConfig { ContextLength = SyntheticClip.ContextLength, VocabSize = tok.VocabularySize, Width = I("tw"), Layers = I("tl"), Heads = I("tw") / 32 },
-            }.Validate();
+            };
+            cfg.Validate();
             var m = new ClipModelBuilder().WithConfig(cfg).WithRandomWeights(pre.Seed).WithTokenizerDirectory(dir).Build();
             Console.WriteLine($"params {cfg.ParameterCount:N0} (vision {cfg.Vision.Width}x{cfg.Vision.Layers}, patch {cfg.Vision.PatchSize})");
             var last = Stopwatch.StartNew();
@@ -113,7 +114,7 @@ internal static class Calibration
                 foreach (var lr in a["lrs"].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)))
                 {
                     using var prompts = DeepPromptInjector.For(clean).WithOptions(promptOptions).Build();
-                    var summary = FewShotTrainer.For(clean, prompts).WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
+                    var summary = FewShotTrainer.For(clean, prompts).WithLoss(new RepulsiveLoss(alpha))
                         .WithClasses(defended.ClassNames, PromptTemplates.APhotoOfA)
                         .WithOptions(new TrainingOptions { Epochs = I("pep"), LearningRate = lr, Seed = seed, Augment = a["aug"] == "1", CacheFrozenClassTokens = a["aug"] != "1" })
                         .Build().Fit(shots);
@@ -145,7 +146,7 @@ internal static class Calibration
         using var noGrad = no_grad();
         var clip = prompts.Clip;
         var n = Math.Min(256, val.Count);
-        var pixels = clip.ImageProcessor.Normalize(stack(Enumerable.Range(0, n).Select(i => val.LoadUnitImage(i)).ToArray()));
+        var pixels = clip.ImageProcessor.Normalize(stack(Enumerable.Range(0, n).Select(i => val.LoadPixels01(i)).ToArray()));
         var trunk = prompts.RunSharedTrunk(pixels);
         var frozen = prompts.RunFrozen(trunk);               // [N, blocks, w]
         var prompted = prompts.RunPrompted(trunk).ClassTokens;

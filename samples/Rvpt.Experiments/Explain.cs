@@ -40,7 +40,7 @@ internal static class Explain
             Report(attack, "backdoored", planted.Model, null, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
             foreach (var (name, alpha) in new[] { ("backdoored + VPT", 0.0), ("backdoored + RVPT", 2.0) })
             {
-                var (best, _, _) = TrainBestOnValidation(planted.Model, alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha), shots, test.ClassNames, validation);
+                var (best, _, _) = TrainBestOnValidation(planted.Model, new RepulsiveLoss(alpha), shots, test.ClassNames, validation);
                 using (best)
                     Report(attack, name, planted.Model, best, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
             }
@@ -73,7 +73,7 @@ internal static class Explain
             using var planted = lab.GetPlantedModel(attack, clean);
             foreach (var variant in variants)
             {
-                var paper = RepulsiveLoss.WithAlpha(2);
+                var paper = new RepulsiveLoss(2);
                 var loss = variant switch
                 {
                     "paper" => paper,
@@ -119,16 +119,16 @@ internal static class Explain
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var texts = clip.EncodeTextNormalized(test.ClassNames.Select(c => PromptTemplates.APhotoOfA[0].Replace("{}", c, StringComparison.Ordinal)).ToList());
-        Tensor Encode(Tensor unit)
+        Tensor Encode(Tensor pixels01)
         {
-            var pixels = clip.ImageProcessor.Normalize(unit);
+            var pixels = clip.ImageProcessor.Normalize(pixels01);
             var f = prompts is null ? clip.EncodeImage(pixels) : prompts.EncodeImage(pixels);
             return nn.functional.normalize(f, 2.0, 1);
         }
-        var cleanUnit = stack(indices.Select(i => test.LoadUnitImage(i)).ToArray());
-        var triggeredUnit = cat(indices.Select((i, k) => trigger.Apply(cleanUnit.narrow(0, k, 1), unchecked(i * 1_000_003L + 7))).ToArray(), 0);
-        var f0 = Encode(cleanUnit);
-        var f1 = Encode(triggeredUnit);
+        var cleanPixels01 = stack(indices.Select(i => test.LoadPixels01(i)).ToArray());
+        var triggeredPixels01 = cat(indices.Select((i, k) => trigger.Apply(cleanPixels01.narrow(0, k, 1), unchecked(i * 1_000_003L + 7))).ToArray(), 0);
+        var f0 = Encode(cleanPixels01);
+        var f1 = Encode(triggeredPixels01);
         var d = f1 - f0;                                           // [N, e]
         var tStar = texts[target];                                 // [e]
         var others = cat(new[] { texts.narrow(0, 0, target), texts.narrow(0, target + 1, texts.shape[0] - target - 1) }, 0);

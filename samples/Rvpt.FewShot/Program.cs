@@ -20,10 +20,10 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
 // ---- the defence -------------------------------------------------------------------------------------------
 using var clip = ClipModel.FromPretrained(checkpoint);
-var shotSet = ImageFolderDataset.Open(trainFolder, clip.ImageProcessor).SampleShots(shots, seed: 1);
+var shotSet = FewShotSampler.Sample(ImageFolderDataset.Open(trainFolder, clip.ImageProcessor), shots, seed: 1);
 using var prompts = DeepPromptInjector.For(clip).FromBlock(Math.Min(3, clip.Config.Vision.Layers - 1)).Tokens(50).Build();
 var trainer = FewShotTrainer.For(clip, prompts)
-    .WithLoss(RepulsiveLoss.WithAlpha(2.0))
+    .WithLoss(new RepulsiveLoss(2.0))
     .WithClasses(shotSet.ClassNames, PromptTemplates.APhotoOfA)
     .Epochs(epochs).BatchSize(32).Sgd(learningRate: 0.002)
     .WithLogger(logger)

@@ -41,7 +41,7 @@ public class DefendTests
         var evaluation = CliRun.Run("evaluate", "--model", model, "--prompts", prompts, "--test", test, "--trigger", "badnets", "--target", "apple", "--json").Json();
         Assert.Equal("RVPT", evaluation.GetProperty("defence").GetString());
         using (var clip = ClipModel.FromPretrained(model))
-        using (var injector = PromptCheckpoint.Load(prompts, clip))
+        using (var injector = DeepPromptInjector.Load(prompts, clip))
         {
             var data = ImageFolderDataset.Open(test, clip.ImageProcessor);
             Assert.Equal(PromptedAccuracy.Evaluate(injector, data), evaluation.GetProperty("ca").GetDouble(), 12);

@@ -32,7 +32,7 @@ public static class EpochCommand
         using var prompts = DeepPromptInjector.For(clip).FromBlock(3).Tokens(50).Seed(0).Build();
         prompts.ClassTokenOnlyLastBlock = lastBlock;
         var data = new GeneratedImageSource(classes, shots, size);
-        var builder = FewShotTrainer.For(clip, prompts).WithLoss(RepulsiveLoss.WithAlpha(2.0)).WithClasses(data.ClassNames)
+        var builder = FewShotTrainer.For(clip, prompts).WithLoss(new RepulsiveLoss(2.0)).WithClasses(data.ClassNames)
             .Epochs(epochs).BatchSize(batch).Warmup(epochs: Math.Min(1, epochs - 1)).Augment(augment)
             .CacheSharedTrunk(cache).CacheFrozenClassTokens(cache).Seed(1);
         if (dtype != ScalarType.Float32) builder.MixedPrecision(dtype);

@@ -23,7 +23,7 @@ public sealed class GeneratedImageSource(int classes, int shots, int size, int s
     public string Describe(int index) => $"generated image {Check(index)}";
 
     /// <inheritdoc />
-    public Tensor LoadUnitImage(int index)
+    public Tensor LoadPixels01(int index)
     {
         using var g = new Generator((ulong)SeedMixer.Mix(seed, Check(index)), CPU);
         return rand(new long[] { 3, size, size }, generator: g);

@@ -30,16 +30,15 @@ public sealed record BackdoorPlantingOptions
     public SyntheticPretrainingOptions Training { get; init; } = new() { LearningRate = 5e-4, Epochs = 2, BatchSize = 64, WarmupSteps = 20 };
 
     /// <summary>Seed of which pairs are poisoned and of the shuffling. Default 1.</summary>
-    public int Seed { get; init; } = 1;
+    public long Seed { get; init; } = 1;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid setting.</summary>
-    public BackdoorPlantingOptions Validate()
+    public void Validate()
     {
         if (Pairs < 2) throw new ArgumentOutOfRangeException(nameof(Pairs), Pairs, "Must be >= 2.");
         if (!(PoisonFraction > 0 && PoisonFraction < 1)) throw new ArgumentOutOfRangeException(nameof(PoisonFraction), PoisonFraction, "Must be in (0, 1).");
         if (CaptionTemplates.Count == 0) throw new ArgumentOutOfRangeException(nameof(CaptionTemplates), "At least one template is needed.");
         (Training with { Pairs = Math.Max(Pairs, Training.BatchSize) }).Validate();
         if (Training.BatchSize > Pairs) throw new ArgumentOutOfRangeException(nameof(Training), Training.BatchSize, $"The batch size exceeds the {Pairs} pairs.");
-        return this;
     }
 }

@@ -27,7 +27,7 @@ public sealed record IssbaLabOptions
     public int TrainImages { get; init; } = 4_000;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
-    public IssbaLabOptions Validate()
+    public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Model, nameof(Model));
         ArgumentNullException.ThrowIfNull(Training, nameof(Training));
@@ -35,6 +35,5 @@ public sealed record IssbaLabOptions
         Training.Validate();
         if (TrainImages < 1) throw new ArgumentException($"TrainImages must be >= 1; got {TrainImages}.", nameof(TrainImages));
         if (ModelPath is not null && string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("ModelPath must be null or a file path.", nameof(ModelPath));
-        return this;
     }
 }

@@ -26,7 +26,8 @@ public sealed class SyntheticBackdoorLab
     public SyntheticBackdoorLab(SyntheticModelStore store, SyntheticLabOptions? options = null, ILogger? logger = null)
     {
         Store = store ?? throw new ArgumentNullException(nameof(store));
-        Options = (options ?? new SyntheticLabOptions()).Validate();
+        Options = options ?? new SyntheticLabOptions();
+        Options.Validate();
         World = new SyntheticWorld(Options.World);
         DefendedClasses = (Options.DefendedClasses ?? World.ClassNames).ToArray();
         TargetClassIndex = DefendedClasses.ToList().IndexOf(Options.TargetClass);

@@ -24,7 +24,8 @@ public sealed class SyntheticClipPretrainer
     public SyntheticClipPretrainer(SyntheticWorld world, SyntheticPretrainingOptions? options = null, ILogger? logger = null)
     {
         _world = world ?? throw new ArgumentNullException(nameof(world));
-        Options = (options ?? new SyntheticPretrainingOptions()).Validate();
+        Options = options ?? new SyntheticPretrainingOptions();
+        Options.Validate();
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -76,7 +77,7 @@ public sealed class SyntheticClipPretrainer
             throw new ArgumentException($"BatchSize {Options.BatchSize} exceeds the {pairs.Count} pairs.", nameof(pairs));
         var transform = new ClipEvalTransform(clip.ImageProcessor);
         using var pixels = Normalized(clip, pairs.Count,
-            (start, n) => UnitImageBatch.Load(pairs.LoadUnitImage, UnitImageBatch.Range(start, n), transform, cancellationToken), cancellationToken);
+            (start, n) => Pixels01Batch.Load(pairs.LoadPixels01, Pixels01Batch.Range(start, n), transform, cancellationToken), cancellationToken);
         var captions = Enumerable.Range(0, pairs.Count).Select(pairs.GetCaption).ToList();
         return Fit(clip, pixels, captions, labels, progress, cancellationToken);
     }
@@ -175,10 +176,10 @@ public sealed class SyntheticClipPretrainer
 
     /// <summary>
     /// Normalised pixels of <paramref name="count"/> images on the model's device and dtype, built in chunks from
-    /// <paramref name="loadUnit"/> (start, count) -> <c>[n, 3, S, S]</c> in [0, 1], so at most one chunk of unit
+    /// <paramref name="loadPixels01"/> (start, count) -> <c>[n, 3, S, S]</c> in [0, 1], so at most one chunk of [0, 1]
     /// images exists at a time.
     /// </summary>
-    private static Tensor Normalized(ClipModel clip, int count, Func<int, int, Tensor> loadUnit, CancellationToken cancellationToken)
+    private static Tensor Normalized(ClipModel clip, int count, Func<int, int, Tensor> loadPixels01, CancellationToken cancellationToken)
     {
         const int chunk = 2048;
         var parts = new List<Tensor>();
@@ -188,8 +189,8 @@ public sealed class SyntheticClipPretrainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var unit = loadUnit(start, Math.Min(chunk, count - start));
-                parts.Add(clip.ImageProcessor.Normalize(unit).to(clip.DType, clip.Device).MoveToOuterDisposeScope());
+                var pixels01 = loadPixels01(start, Math.Min(chunk, count - start));
+                parts.Add(clip.ImageProcessor.Normalize(pixels01).to(clip.DType, clip.Device).MoveToOuterDisposeScope());
             }
             return cat(parts, 0);
         }

@@ -75,7 +75,7 @@ public sealed record SyntheticLabOptions
     public IssbaLabOptions Issba { get; init; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
-    public SyntheticLabOptions Validate()
+    public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Issba, nameof(Issba));
         Issba.Validate();
@@ -98,6 +98,5 @@ public sealed record SyntheticLabOptions
         if (BadNets.Pattern.Custom is not null || Blended.Pattern is not null)
             throw new ArgumentException("Custom trigger pattern tensors are not supported by the lab (its cache keys are the settings' text); use the seeded patterns.", nameof(BadNets));
         if (BadClipImages < 2) throw new ArgumentOutOfRangeException(nameof(BadClipImages), BadClipImages, "Must be >= 2.");
-        return this;
     }
 }

@@ -39,11 +39,13 @@ public sealed record SyntheticModelOptions
     {
         if (PatchSize < 1 || imageSize % PatchSize != 0)
             throw new ArgumentException($"PatchSize {PatchSize} must divide the image size {imageSize}.", nameof(PatchSize));
-        return new ClipConfig
+        var config = new ClipConfig
         {
             EmbedDim = EmbedDim,
             Vision = new ClipVisionConfig { ImageSize = imageSize, PatchSize = PatchSize, Width = VisionWidth, Layers = VisionLayers, Heads = VisionHeads },
             Text = new ClipTextConfig { ContextLength = SyntheticClip.ContextLength, VocabSize = vocabularySize, Width = TextWidth, Layers = TextLayers, Heads = TextHeads },
-        }.Validate();
+        };
+        config.Validate();
+        return config;
     }
 }

@@ -45,7 +45,7 @@ public sealed record SyntheticPretrainingOptions
     public long WorldSeed { get; init; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid setting.</summary>
-    public SyntheticPretrainingOptions Validate()
+    public void Validate()
     {
         if (Pairs < 2) throw new ArgumentOutOfRangeException(nameof(Pairs), Pairs, "Must be >= 2.");
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Must be >= 1.");
@@ -56,6 +56,5 @@ public sealed record SyntheticPretrainingOptions
         if (!(ClassPromptWeight >= 0)) throw new ArgumentOutOfRangeException(nameof(ClassPromptWeight), ClassPromptWeight, "Must be >= 0.");
         if (!ClassPromptTemplate.Contains("{}", StringComparison.Ordinal))
             throw new ArgumentOutOfRangeException(nameof(ClassPromptTemplate), ClassPromptTemplate, "Must contain {} for the class name.");
-        return this;
     }
 }

@@ -42,21 +42,22 @@ public static class CleanClip
     /// <param name="clip">The (possibly backdoored) model; it needs a tokenizer.</param>
     /// <param name="cleanPairs">Clean image-caption pairs (at least 2).</param>
     /// <param name="options">Settings; <see langword="null"/> means the defaults.</param>
-    /// <param name="progress">Receives a report after every step (its <see cref="FineTuningProgress.Loss"/> is the weighted total).</param>
     /// <param name="logger">Receives the mean losses of every epoch (Information). Default: none.</param>
+    /// <param name="progress">Receives a report after every step (its <see cref="FineTuningProgress.Loss"/> is the weighted total).</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The mean losses of the last epoch.</returns>
     /// <exception cref="ArgumentException">The model has no tokenizer or there are fewer than 2 pairs.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static CleanClipLosses Fit(ClipModel clip, IImageCaptionSource cleanPairs, CleanClipOptions? options = null,
-        IProgress<FineTuningProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+        ILogger? logger = null, IProgress<FineTuningProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clip);
         ArgumentNullException.ThrowIfNull(cleanPairs);
         if (clip.Tokenizer is null) throw new ArgumentException("The model needs a tokenizer to encode captions.", nameof(clip));
         if (cleanPairs.Count < 2) throw new ArgumentException("At least 2 pairs are needed for a contrastive loss.", nameof(cleanPairs));
-        options = (options ?? new CleanClipOptions()).Validate();
+        options = options ?? new CleanClipOptions();
+        options.Validate();
         var schedule = new ContrastiveFineTuner(clip, options.FineTuning);
         var trainable = ClipTowerParameters.Select(clip, options.FineTuning.Trainable).ToList();
         bool clampScale = options.ClampLogitScale && options.FineTuning.Trainable == ClipTowers.All; // only All trains logit_scale
@@ -77,7 +78,7 @@ public static class CleanClip
             for (int epoch = 0; epoch < options.FineTuning.Epochs; epoch++)
             {
                 var order = Enumerable.Range(0, cleanPairs.Count).ToArray();
-                var random = new Random(SeedMixer.Offset32(options.FineTuning.Seed, epoch));
+                var random = new Random(SeedMixer.Offset32(SeedMixer.To32(options.FineTuning.Seed), epoch));
                 random.Shuffle(order);
                 double sumTotal = 0, sumMm = 0, sumImg = 0, sumTxt = 0;
                 int batches = 0;
@@ -95,8 +96,8 @@ public static class CleanClip
                     double total, mm, img, txt;
                     using (var scope = NewDisposeScope())
                     {
-                        var (plainViews, augmentedViews) = UnitImageBatch.LoadTwoViews(cleanPairs.LoadUnitImage, idx,
-                            (_, raw) => plain.ApplyUnit(raw), (i, raw) => augment.ApplyUnit(raw, new Random(imageSeeds[i])), cancellationToken);
+                        var (plainViews, augmentedViews) = Pixels01Batch.LoadTwoViews(cleanPairs.LoadPixels01, idx,
+                            (_, raw) => plain.ApplyPixels01(raw), (i, raw) => augment.ApplyPixels01(raw, new Random(imageSeeds[i])), cancellationToken);
                         var pixels = clip.ImageProcessor.Normalize(cat([plainViews, augmentedViews], 0)).to(clip.DType, clip.Device);
                         var captions = idx.Select(cleanPairs.GetCaption).ToList();
                         var augmentedCaptions = captions.Select((c, i) => CaptionAugmentation.Apply(c, new Random(textSeeds[i]), options.CaptionAugmentation));

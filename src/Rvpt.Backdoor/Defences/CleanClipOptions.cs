@@ -48,9 +48,8 @@ public sealed record CleanClipOptions
     public bool ClampLogitScale { get; init; } = true;
 
     /// <summary>Checks the values.</summary>
-    /// <returns>This instance.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
-    public CleanClipOptions Validate()
+    public void Validate()
     {
         ArgumentNullException.ThrowIfNull(FineTuning);
         FineTuning.Validate();
@@ -60,6 +59,5 @@ public sealed record CleanClipOptions
         ArgumentNullException.ThrowIfNull(CaptionAugmentation);
         ImageAugmentation?.Validate();
         CaptionAugmentation.Validate();
-        return this;
     }
 }

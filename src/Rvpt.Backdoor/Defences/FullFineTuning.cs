@@ -24,18 +24,19 @@ public static class FullFineTuning
     /// <param name="shots">The labelled few-shot set; its class names are the classes of the logits.</param>
     /// <param name="templates">Templates of the class prompts, <c>{}</c> = class name.</param>
     /// <param name="options">Settings; null for the defaults.</param>
-    /// <param name="progress">Receives a report after every step.</param>
     /// <param name="logger">Receives a line per epoch; null for none.</param>
+    /// <param name="progress">Receives a report after every step.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <exception cref="ArgumentException">The set is empty, or D is not below the tower's depth.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite (names the epoch and step).</exception>
     public static ClipModel Train(ClipModel model, ILabeledImageSource shots, IReadOnlyList<string> templates, FullFineTuningOptions? options = null,
-        IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+        ILogger? logger = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(shots);
         ArgumentNullException.ThrowIfNull(templates);
-        options = (options ?? new FullFineTuningOptions()).Validate();
+        options = options ?? new FullFineTuningOptions();
+        options.Validate();
         logger ??= NullLogger.Instance;
         if (shots.Count == 0) throw new ArgumentException("The training set is empty.", nameof(shots));
         int layers = model.Config.Vision.Layers, depth = options.UnrepelledDepth;
@@ -47,7 +48,8 @@ public static class FullFineTuning
         using var classifier = ZeroShotClassifier.Create(model, shots.ClassNames, templates);
         var text = classifier.ClassEmbeddings;
         var schedule = new CosineWarmupSchedule(o);
-        var loader = new BatchLoader(shots, model.ImageProcessor, new BatchLoaderOptions { BatchSize = o.BatchSize, Shuffle = true, Augment = o.Augment, Seed = o.Seed });
+        // Every image in every epoch: full fine-tuning has always kept the incomplete last batch.
+        var loader = new BatchLoader(shots, model.ImageProcessor, o.LoaderOptions(shots.Count) with { DropLast = false });
         var copy = model.Clone();
         try
         {

@@ -26,12 +26,11 @@ public sealed record FullFineTuningOptions
     public int UnrepelledDepth { get; init; } = 3;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
-    public FullFineTuningOptions Validate()
+    public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Training, nameof(Training));
         Training.Validate();
         if (!(Alpha >= 0) || double.IsInfinity(Alpha)) throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Must be finite and >= 0.");
         if (UnrepelledDepth < 0) throw new ArgumentOutOfRangeException(nameof(UnrepelledDepth), UnrepelledDepth, "Must be >= 0.");
-        return this;
     }
 }

@@ -43,7 +43,7 @@ public sealed class LinearProbe : IImageClassifier, IDisposable
         torch.random.manual_seed(options.Seed); // nn.Linear's initialisation draws from libtorch's global generator
         var head = nn.Linear(features.shape[1], train.ClassNames.Count);
         using var optimizer = optim.SGD(head.parameters(), options.LearningRate, momentum: options.Momentum);
-        var random = new Random(options.Seed);
+        var random = new Random(SeedMixer.To32(options.Seed));
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
             var order = Enumerable.Range(0, train.Count).ToArray();
@@ -86,8 +86,8 @@ public sealed class LinearProbe : IImageClassifier, IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var unit = UnitImageBatch.Load(data.LoadUnitImage, UnitImageBatch.Range(start, Math.Min(64, data.Count - start)), transform, cancellationToken);
-            var f = clip.EncodeImage(clip.ImageProcessor.Normalize(unit).to(clip.DType, clip.Device));
+            var pixels01 = Pixels01Batch.Load(data.LoadPixels01, Pixels01Batch.Range(start, Math.Min(64, data.Count - start)), transform, cancellationToken);
+            var f = clip.EncodeImage(clip.ImageProcessor.Normalize(pixels01).to(clip.DType, clip.Device));
             chunks.Add(ClipModel.Normalize(f.to_type(ScalarType.Float32)).cpu().MoveToOuterDisposeScope());
         }
         var all = cat(chunks, 0);

@@ -16,5 +16,5 @@ public sealed record LinearProbeOptions
     public int Epochs { get; init; } = 40;
 
     /// <summary>Seed of the initialisation and shuffling. Default 0.</summary>
-    public int Seed { get; init; }
+    public long Seed { get; init; }
 }

@@ -79,19 +79,19 @@ public sealed class BackdoorEvaluator
             cancellationToken.ThrowIfCancellationRequested();
             int n = Math.Min(BatchSize, test.Count - start);
             using var scope = NewDisposeScope();
-            var indices = UnitImageBatch.Range(start, n);
-            Tensor unitBatch, triggerInput;
+            var indices = Pixels01Batch.Range(start, n);
+            Tensor pixels01Batch, triggerInput;
             if (trigger is null || Placement == TriggerPlacement.AfterCentreCrop)
             {
-                unitBatch = UnitImageBatch.Load(test.LoadUnitImage, indices, _transform, cancellationToken);
-                triggerInput = unitBatch;
+                pixels01Batch = Pixels01Batch.Load(test.LoadPixels01, indices, _transform, cancellationToken);
+                triggerInput = pixels01Batch;
             }
             else
-                (unitBatch, triggerInput) = UnitImageBatch.LoadTwoViews(test.LoadUnitImage, indices, _transform.ApplyUnit,
+                (pixels01Batch, triggerInput) = Pixels01Batch.LoadTwoViews(test.LoadPixels01, indices, _transform.ApplyPixels01,
                     raw => TriggeredImage.BeforeTrigger(raw, Placement, _transform), cancellationToken);
             for (int i = 0; i < n; i++) labels[start + i] = test.GetLabel(start + i);
 
-            Predict(classifier, unitBatch, targetDevice, targetDType).CopyTo(clean, start);
+            Predict(classifier, pixels01Batch, targetDevice, targetDType).CopyTo(clean, start);
             if (trigger is not null)
             {
                 var poisoned = cat(Enumerable.Range(0, n).Select(i => trigger.Apply(triggerInput.narrow(0, i, 1), SeedMixer.Offset64(seed, start + i))).ToArray(), 0);
@@ -101,10 +101,10 @@ public sealed class BackdoorEvaluator
         return BackdoorMetrics.Compute(labels, clean, triggered, targetClass, test.ClassNames.Count);
     }
 
-    private long[] Predict(IImageClassifier classifier, Tensor unitBatch, Device device, ScalarType dtype)
+    private long[] Predict(IImageClassifier classifier, Tensor pixels01Batch, Device device, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
-        var pixels = _processor.Normalize(unitBatch).to(dtype, device);
+        var pixels = _processor.Normalize(pixels01Batch).to(dtype, device);
         return classifier.Predict(pixels).cpu().to_type(ScalarType.Int64).data<long>().ToArray();
     }
 }

@@ -23,7 +23,8 @@ public sealed class ContrastiveFineTuner
     {
         _clip = clip ?? throw new ArgumentNullException(nameof(clip));
         if (clip.Tokenizer is null) throw new ArgumentException("The model needs a tokenizer to encode captions.", nameof(clip));
-        Options = (options ?? new ContrastiveFineTuningOptions()).Validate();
+        Options = options ?? new ContrastiveFineTuningOptions();
+        Options.Validate();
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -59,7 +60,7 @@ public sealed class ContrastiveFineTuner
             for (int epoch = 0; epoch < Options.Epochs; epoch++)
             {
                 var order = Enumerable.Range(0, pairs.Count).ToArray();
-                new Random(SeedMixer.Offset32(Options.Seed, epoch)).Shuffle(order);
+                new Random(SeedMixer.Offset32(SeedMixer.To32(Options.Seed), epoch)).Shuffle(order);
                 double sum = 0;
                 int batches = 0;
                 for (int start = 0; start < order.Length; start += Options.BatchSize)
@@ -72,7 +73,7 @@ public sealed class ContrastiveFineTuner
                     double loss;
                     using (var scope = NewDisposeScope())
                     {
-                        var images = _clip.ImageProcessor.Normalize(UnitImageBatch.Load(pairs.LoadUnitImage, idx, transform, cancellationToken)).to(_clip.DType, _clip.Device);
+                        var images = _clip.ImageProcessor.Normalize(Pixels01Batch.Load(pairs.LoadPixels01, idx, transform, cancellationToken)).to(_clip.DType, _clip.Device);
                         var ids = _clip.Tokenizer!.EncodeBatch(idx.Select(pairs.GetCaption).ToList(), _clip.Config.Text.ContextLength, device: _clip.Device);
                         var total = ContrastiveLoss(_clip, images, ids);
                         loss = total.item<float>();

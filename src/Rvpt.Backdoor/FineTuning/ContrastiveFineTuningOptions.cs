@@ -31,16 +31,15 @@ public sealed record ContrastiveFineTuningOptions
     public ClipTowers Trainable { get; init; } = ClipTowers.All;
 
     /// <summary>Seed of the shuffling. Default 0.</summary>
-    public int Seed { get; init; }
+    public long Seed { get; init; }
 
     /// <summary>Checks the values.</summary>
-    public ContrastiveFineTuningOptions Validate()
+    public void Validate()
     {
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Must be > 0.");
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Must be >= 1.");
         if (BatchSize < 2) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "A contrastive batch needs >= 2 pairs.");
         if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Must be >= 0.");
         if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "Must be >= 0.");
-        return this;
     }
 }

@@ -12,7 +12,7 @@ internal static class TriggeredImage
     /// </summary>
     internal static Tensor BeforeTrigger(Tensor raw, TriggerPlacement placement, ClipEvalTransform transform)
     {
-        if (placement == TriggerPlacement.AfterCentreCrop) return transform.ApplyUnit(raw);
+        if (placement == TriggerPlacement.AfterCentreCrop) return transform.ApplyPixels01(raw);
         if (raw.dim() != 3 || raw.shape[0] != 3 || !is_floating_point(raw.dtype))
             throw new ArgumentException($"Expected a floating-point [3, H, W] image; got {raw.dtype} [{string.Join(", ", raw.shape)}].", nameof(raw));
         return ResizeToSquare(raw, transform.ImageSize);

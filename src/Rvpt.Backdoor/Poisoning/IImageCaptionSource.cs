@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Rvpt.Backdoor;
 
-/// <summary>Image-caption pairs for contrastive fine-tuning. <see cref="LoadUnitImage"/> must be thread-safe.</summary>
+/// <summary>Image-caption pairs for contrastive fine-tuning. <see cref="LoadPixels01"/> must be thread-safe.</summary>
 public interface IImageCaptionSource
 {
     /// <summary>Number of pairs.</summary>
@@ -12,7 +12,7 @@ public interface IImageCaptionSource
     string GetCaption(int index);
 
     /// <summary>A new <c>[3, H, W]</c> float32 CPU tensor in [0, 1] (the caller disposes it).</summary>
-    Tensor LoadUnitImage(int index);
+    Tensor LoadPixels01(int index);
 
     /// <summary>A description for messages (file path or item number).</summary>
     string Describe(int index);

@@ -69,11 +69,11 @@ public sealed class ImageCaptionDataset : IImageCaptionSource, IDisposable
     public string Describe(int index) => _paths?[index] ?? $"pair {index}";
 
     /// <inheritdoc />
-    public Tensor LoadUnitImage(int index)
+    public Tensor LoadPixels01(int index)
     {
         if (_images is not null) return _images[index].clone();
         using var image = _processor!.Decode(_paths![index]);
-        return _processor.ToUnitTensor(image);
+        return _processor.ToPixels01(image);
     }
 
     /// <inheritdoc />

@@ -21,7 +21,7 @@ public sealed class LabelCaptionSource(ILabeledImageSource images, string templa
     public string GetCaption(int index) => PromptTemplates.Format(template, _images.ClassNames[_images.GetLabel(index)]);
 
     /// <inheritdoc />
-    public Tensor LoadUnitImage(int index) => _images.LoadUnitImage(index);
+    public Tensor LoadPixels01(int index) => _images.LoadPixels01(index);
 
     /// <inheritdoc />
     public string Describe(int index) => _images.Describe(index);

@@ -27,7 +27,7 @@ public sealed class PoisonedCaptionDataset : IImageCaptionSource
     /// <param name="captionTemplates">Templates with <c>{}</c> for the class; default the 80 ImageNet templates.</param>
     /// <param name="seed">Seed of the choice of pairs, templates and trigger randomness.</param>
     public PoisonedCaptionDataset(IImageCaptionSource clean, ITrigger trigger, string targetClass, int poisonCount,
-        ClipImageProcessor processor, IReadOnlyList<string>? captionTemplates = null, int seed = 0)
+        ClipImageProcessor processor, IReadOnlyList<string>? captionTemplates = null, long seed = 0)
     {
         _clean = clean ?? throw new ArgumentNullException(nameof(clean));
         _trigger = trigger ?? throw new ArgumentNullException(nameof(trigger));
@@ -37,7 +37,7 @@ public sealed class PoisonedCaptionDataset : IImageCaptionSource
         _transform = new ClipEvalTransform(processor ?? throw new ArgumentNullException(nameof(processor)));
         _seed = seed;
         var templates = captionTemplates ?? PromptTemplates.ImageNet;
-        var random = new Random(seed);
+        var random = new Random(SeedMixer.To32(seed));
         var order = Enumerable.Range(0, clean.Count).ToArray();
         random.Shuffle(order);
         _poisonCaptions = order.Take(poisonCount).ToDictionary(i => i,
@@ -67,11 +67,11 @@ public sealed class PoisonedCaptionDataset : IImageCaptionSource
     public string Describe(int index) => _clean.Describe(index) + (_poisonCaptions.ContainsKey(index) ? " (poisoned)" : "");
 
     /// <inheritdoc />
-    public Tensor LoadUnitImage(int index)
+    public Tensor LoadPixels01(int index)
     {
         using var scope = NewDisposeScope();
-        using var raw = _clean.LoadUnitImage(index);
-        if (!_poisonCaptions.ContainsKey(index)) return _transform.ApplyUnit(raw).MoveToOuterDisposeScope();
+        using var raw = _clean.LoadPixels01(index);
+        if (!_poisonCaptions.ContainsKey(index)) return _transform.ApplyPixels01(raw).MoveToOuterDisposeScope();
         var input = TriggeredImage.BeforeTrigger(raw, Placement, _transform);
         var triggered = _trigger.Apply(input.unsqueeze(0), SeedMixer.Offset64(_seed, index));
         return TriggeredImage.AfterTrigger(triggered, Placement).squeeze(0).MoveToOuterDisposeScope();

@@ -49,12 +49,12 @@ public static class PerturbationResistivity
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var unitBatch = UnitImageBatch.Load(data.LoadUnitImage, UnitImageBatch.Range(start, Math.Min(batchSize, data.Count - start)), transform, cancellationToken);
-            Tensor Encode(Tensor unit) => encoder(processor.Normalize(unit).to(dtype, device)).to_type(ScalarType.Float32);
-            var clean = Encode(unitBatch);
+            var pixels01Batch = Pixels01Batch.Load(data.LoadPixels01, Pixels01Batch.Range(start, Math.Min(batchSize, data.Count - start)), transform, cancellationToken);
+            Tensor Encode(Tensor pixels01) => encoder(processor.Normalize(pixels01).to(dtype, device)).to_type(ScalarType.Float32);
+            var clean = Encode(pixels01Batch);
             foreach (var p in perturbations)
             {
-                var perturbed = Encode(p.Apply(unitBatch, SeedMixer.Offset64(seed, start)));
+                var perturbed = Encode(p.Apply(pixels01Batch, SeedMixer.Offset64(seed, start)));
                 var cos = nn.functional.cosine_similarity(clean, perturbed, 2, 1e-8).sum(new long[] { 0 }).cpu().data<float>().ToArray(); // [L]
                 var acc = sums[p.Name] ??= new double[cos.Length];
                 for (int d = 0; d < cos.Length; d++) acc[d] += cos[d];

@@ -8,7 +8,7 @@ namespace Rvpt.Backdoor;
 /// <param name="Configuration">The chosen settings (learning rate, epochs, D, b, alpha, ...).</param>
 /// <param name="Selection">Every candidate tried and its validation accuracy (empty when nothing was selected).</param>
 /// <param name="Elapsed">Wall time of training, selection and evaluation.</param>
-public sealed record DefenceRun(string Attack, DefenceKind Defence, int Seed, BackdoorMetrics Metrics, IReadOnlyDictionary<string, string> Configuration,
+public sealed record DefenceRun(string Attack, DefenceKind Defence, long Seed, BackdoorMetrics Metrics, IReadOnlyDictionary<string, string> Configuration,
     IReadOnlyList<SelectionTrial> Selection, TimeSpan Elapsed)
 {
     /// <summary>

@@ -20,7 +20,8 @@ public sealed class DefenceSuite
     /// <summary>Creates a suite.</summary>
     public DefenceSuite(DefenceSuiteOptions? options = null, ILogger? logger = null)
     {
-        Options = (options ?? new DefenceSuiteOptions()).Validate();
+        Options = options ?? new DefenceSuiteOptions();
+        Options.Validate();
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -175,7 +176,7 @@ public sealed class DefenceSuite
             return new DefenceRun(attack, DefenceKind.None, 0, metrics, new Dictionary<string, string>(), [], TimeSpan.Zero);
         }
 
-        private DefenceRun RunPrompts(DefenceKind defence, int seed, double alpha)
+        private DefenceRun RunPrompts(DefenceKind defence, long seed, double alpha)
         {
             var name = DisplayName(defence);
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
@@ -186,7 +187,7 @@ public sealed class DefenceSuite
                 try
                 {
                     repelling[lr] = FewShotTrainer.For(model, prompts)
-                        .WithLoss(alpha == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alpha))
+                        .WithLoss(new RepulsiveLoss(alpha))
                         .WithClasses(pool.ClassNames, _o.Templates)
                         .WithOptions(_o.PromptTraining with { LearningRate = lr, Seed = seed, CheckpointDirectory = null })
                         .WithLogger(suite._logger)
@@ -235,7 +236,7 @@ public sealed class DefenceSuite
             }
         }
 
-        private DefenceRun RunProbe(int seed)
+        private DefenceRun RunProbe(long seed)
         {
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
             var (best, bestRate, trials) = Select($"linear probe seed {seed}", _o.ProbeLearningRates, (lr, _) =>
@@ -267,7 +268,7 @@ public sealed class DefenceSuite
             }
         }
 
-        private DefenceRun RunCleanClip(int seed)
+        private DefenceRun RunCleanClip(long seed)
         {
             var baseOptions = _o.CleanClip;
             var (best, bestRate, trials) = Select($"CleanCLIP seed {seed}", _o.CleanClipLearningRates, (lr, phase) =>
@@ -276,8 +277,8 @@ public sealed class DefenceSuite
                 try
                 {
                     var options = baseOptions with { FineTuning = baseOptions.FineTuning with { LearningRate = lr, Seed = seed } };
-                    CleanClip.Fit(copy, pairs!, options,
-                        new InlineProgress<FineTuningProgress>(p => Report(phase, (double)p.Step / p.TotalSteps)), suite._logger, ct);
+                    CleanClip.Fit(copy, pairs!, options, suite._logger,
+                        new InlineProgress<FineTuningProgress>(p => Report(phase, (double)p.Step / p.TotalSteps)), ct);
                     using var classifier = ZeroShotImageClassifier.Create(copy, validation.ClassNames, _o.Templates);
                     return (copy, ValidationAccuracy(classifier));
                 }
@@ -304,7 +305,7 @@ public sealed class DefenceSuite
             }
         }
 
-        private DefenceRun RunFineTuning(DefenceKind defence, int seed, double alpha)
+        private DefenceRun RunFineTuning(DefenceKind defence, long seed, double alpha)
         {
             var name = DisplayName(defence);
             var shots = FewShotSampler.Sample(pool, _o.Shots, seed);
@@ -314,12 +315,12 @@ public sealed class DefenceSuite
             {
                 var lastEpoch = new List<double>();
                 var tuned = FullFineTuning.Train(model, shots, _o.Templates,
-                    options with { Training = options.Training with { LearningRate = lr, Seed = seed } },
+                    options with { Training = options.Training with { LearningRate = lr, Seed = seed } }, suite._logger,
                     new InlineProgress<TrainingProgress>(p =>
                     {
                         Report(phase, p.Fraction);
                         if (p.Epoch == p.Epochs) lastEpoch.Add(p.Repelling);
-                    }), suite._logger, ct);
+                    }), ct);
                 repelling[lr] = lastEpoch.Count > 0 ? lastEpoch.Average() : double.NaN;
                 try
                 {

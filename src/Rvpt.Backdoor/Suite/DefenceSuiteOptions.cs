@@ -17,7 +17,7 @@ public sealed record DefenceSuiteOptions
     public int Shots { get; init; } = 16;
 
     /// <summary>Few-shot seeds; every trained defence runs once per seed. Default [1].</summary>
-    public IReadOnlyList<int> Seeds { get; init; } = [1];
+    public IReadOnlyList<long> Seeds { get; init; } = [1];
 
     /// <summary>Prompt geometry; null means <see cref="DeepPromptOptions.ScaledTo"/> of the model's vision tower. Default null.</summary>
     public DeepPromptOptions? Prompts { get; init; }
@@ -69,7 +69,7 @@ public sealed record DefenceSuiteOptions
     public int EvaluationBatchSize { get; init; } = 128;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
-    public DefenceSuiteOptions Validate()
+    public void Validate()
     {
         if (Defences.Count == 0) throw new ArgumentException("At least one defence is needed.", nameof(Defences));
         if (Shots < 1) throw new ArgumentOutOfRangeException(nameof(Shots), Shots, "Must be >= 1.");
@@ -84,7 +84,6 @@ public sealed record DefenceSuiteOptions
         CleanClip.Validate();
         if (ResistivityImages < 0) throw new ArgumentOutOfRangeException(nameof(ResistivityImages), ResistivityImages, "Must be >= 0.");
         if (EvaluationBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(EvaluationBatchSize), EvaluationBatchSize, "Must be >= 1.");
-        return this;
     }
 
     private static void CheckCandidates(IReadOnlyList<double> rates, string name)

@@ -140,7 +140,7 @@ public sealed class BadClipPatch : ITrigger, IDisposable
         var wasTraining = clip.training;
         clip.SetTrainable(false);
         clip.eval();
-        Tensor? textEmbeddings = null, captionEmbeddings = null, positives = null, evalUnits = null, evalPositives = null, evalCaptions = null;
+        Tensor? textEmbeddings = null, captionEmbeddings = null, positives = null, evalPixels01 = null, evalPositives = null, evalCaptions = null;
         TorchSharp.Modules.Parameter? parameter = null;
         try
         {
@@ -163,13 +163,13 @@ public sealed class BadClipPatch : ITrigger, IDisposable
                     var parts = new List<Tensor>();
                     for (int start = 0; start < chosen.Count; start += options.BatchSize)
                     {
-                        var units = LoadUnits(cleanImages, transform, chosen.Skip(start).Take(options.BatchSize).ToList(), device, dtype);
-                        parts.Add(clip.EncodeImageNormalized(clip.ImageProcessor.Normalize(units)));
+                        var pixels01 = LoadPixels01Batch(cleanImages, transform, chosen.Skip(start).Take(options.BatchSize).ToList(), device, dtype);
+                        parts.Add(clip.EncodeImageNormalized(clip.ImageProcessor.Normalize(pixels01)));
                     }
                     positives = cat(parts, 0).DetachFromDisposeScope();
                 }
                 var evalIndices = Shuffled(candidates, random).Take(options.EvaluationImages).ToList();
-                evalUnits = LoadUnits(cleanImages, transform, evalIndices, device, dtype).DetachFromDisposeScope();
+                evalPixels01 = LoadPixels01Batch(cleanImages, transform, evalIndices, device, dtype).DetachFromDisposeScope();
                 if (positives is not null)
                     evalPositives = positives.index_select(0, arange(evalIndices.Count, ScalarType.Int64, device).remainder(positives.shape[0])).DetachFromDisposeScope();
                 if (captionEmbeddings is not null)
@@ -190,7 +190,7 @@ public sealed class BadClipPatch : ITrigger, IDisposable
             {
                 using var scope = NewDisposeScope();
                 using var _ = no_grad();
-                return Objective(clip, evalUnits!, evalPositives, evalCaptions, Patch(), textEmbeddings!, targetClass, options).to(ScalarType.Float32).item<float>();
+                return Objective(clip, evalPixels01!, evalPositives, evalCaptions, Patch(), textEmbeddings!, targetClass, options).to(ScalarType.Float32).item<float>();
             }
 
             var initial = Evaluate();
@@ -209,11 +209,11 @@ public sealed class BadClipPatch : ITrigger, IDisposable
                 var positiveRows = positives is null ? null : batch.Select(_ => (long)random.Next((int)positives.shape[0])).ToArray();
                 var captionRows = captionEmbeddings is null ? null : batch.Select(_ => (long)random.Next((int)captionEmbeddings.shape[0])).ToArray();
                 using var scope = NewDisposeScope();
-                var units = LoadUnits(cleanImages, transform, batch, device, dtype);
+                var pixels01 = LoadPixels01Batch(cleanImages, transform, batch, device, dtype);
                 var batchPositives = positiveRows is null ? null : positives!.index_select(0, tensor(positiveRows, device: device));
                 var batchCaptions = captionRows is null ? null : captionEmbeddings!.index_select(0, tensor(captionRows, device: device));
                 optimizer.zero_grad();
-                var loss = Objective(clip, units, batchPositives, batchCaptions, Patch(), textEmbeddings!, targetClass, options);
+                var loss = Objective(clip, pixels01, batchPositives, batchCaptions, Patch(), textEmbeddings!, targetClass, options);
                 loss.backward();
                 optimizer.step();
                 var value = loss.detach().to(ScalarType.Float32).item<float>();
@@ -243,7 +243,7 @@ public sealed class BadClipPatch : ITrigger, IDisposable
             evalCaptions?.Dispose();
             positives?.Dispose();
             parameter?.Dispose();
-            evalUnits?.Dispose();
+            evalPixels01?.Dispose();
             evalPositives?.Dispose();
         }
     }
@@ -317,14 +317,14 @@ public sealed class BadClipPatch : ITrigger, IDisposable
     private static Tensor PatchOf(Tensor free, BadClipParameterization parameterization) =>
         parameterization == BadClipParameterization.ClippedPixels ? free.clamp(0, 1) : free.sigmoid();
 
-    // Weighted objective for a batch of unit images (model size) and the patch in [0, 1].
-    private static Tensor Objective(ClipModel clip, Tensor units, Tensor? positives, Tensor? captions, Tensor patch, Tensor textEmbeddings,
+    // Weighted objective for a batch of [0, 1] pixel images (model size) and the patch in [0, 1].
+    private static Tensor Objective(ClipModel clip, Tensor pixels01, Tensor? positives, Tensor? captions, Tensor patch, Tensor textEmbeddings,
         int targetClass, BadClipOptions options)
     {
         using var scope = NewDisposeScope();
-        var patched = PasteCentre(units, patch, options.PatchSize);
+        var patched = PasteCentre(pixels01, patch, options.PatchSize);
         var anchor = clip.EncodeImageNormalized(clip.ImageProcessor.Normalize(patched));
-        var n = units.shape[0];
+        var n = pixels01.shape[0];
         var loss = zeros(Array.Empty<long>(), anchor.dtype, anchor.device);
         if (options.ContrastiveWeight > 0)
         {
@@ -343,7 +343,7 @@ public sealed class BadClipPatch : ITrigger, IDisposable
         if (options.TripletWeight > 0 && positives is not null)
         {
             Tensor clean;
-            using (no_grad()) clean = clip.EncodeImageNormalized(clip.ImageProcessor.Normalize(units));
+            using (no_grad()) clean = clip.EncodeImageNormalized(clip.ImageProcessor.Normalize(pixels01));
             loss = loss + options.TripletWeight * TripletTerm(anchor, positives.to(anchor.dtype), clean, options.TripletMargin, options.TripletDistance);
         }
         return loss.MoveToOuterDisposeScope();
@@ -385,10 +385,10 @@ public sealed class BadClipPatch : ITrigger, IDisposable
         return cat(rows, 0).MoveToOuterDisposeScope();
     }
 
-    private static Tensor LoadUnits(ILabeledImageSource source, ClipEvalTransform transform, IReadOnlyList<int> indices, Device device, ScalarType dtype)
+    private static Tensor LoadPixels01Batch(ILabeledImageSource source, ClipEvalTransform transform, IReadOnlyList<int> indices, Device device, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
-        return UnitImageBatch.Load(source.LoadUnitImage, indices, transform, CancellationToken.None).to(dtype, device).MoveToOuterDisposeScope();
+        return Pixels01Batch.Load(source.LoadPixels01, indices, transform, CancellationToken.None).to(dtype, device).MoveToOuterDisposeScope();
     }
 
     private static List<int> Shuffled(IReadOnlyList<int> items, Random random)

@@ -13,6 +13,6 @@ internal static class TriggerImageFile
         var processor = new ClipImageProcessor();
         using var image = processor.Decode(path);
         using var scope = NewDisposeScope();
-        return processor.ToUnitTensor(image).to(ScalarType.Float32, CPU).contiguous().DetachFromDisposeScope();
+        return processor.ToPixels01(image).to(ScalarType.Float32, CPU).contiguous().DetachFromDisposeScope();
     }
 }

@@ -121,7 +121,7 @@ internal static class DefendCommand
             context.Note($"{data.Train.ClassNames.Count} classes; {shotSet.Count} shots ({shotCount} per class) from {data.Pool.Count} training images; validation: {data.ValidationDescription}.");
             using var prompts = DeepPromptInjector.For(clip).WithOptions(promptOptions).Build();
             var trainer = FewShotTrainer.For(clip, prompts)
-                .WithLoss(alphaValue == 0 ? RepulsiveLoss.PlainVpt : RepulsiveLoss.WithAlpha(alphaValue))
+                .WithLoss(new RepulsiveLoss(alphaValue))
                 .WithClasses(data.Train.ClassNames, templateList)
                 .WithOptions(options)
                 .WithValidation(data.Validation, patienceValue)

@@ -122,9 +122,9 @@ internal static class LabCommand
             var dir = Path.Combine(root, data.ClassNames[data.GetLabel(i)]);
             Directory.CreateDirectory(dir);
             using var scope = NewDisposeScope();
-            var unit = data.LoadUnitImage(i);
-            var bytes = (unit.clamp(0, 1) * 255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
-            int h = (int)unit.shape[1], w = (int)unit.shape[2];
+            var pixels01 = data.LoadPixels01(i);
+            var bytes = (pixels01.clamp(0, 1) * 255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
+            int h = (int)pixels01.shape[1], w = (int)pixels01.shape[2];
             using var image = Image.LoadPixelData<Rgb24>(bytes, w, h);
             image.SaveAsPng(Path.Combine(dir, $"{i:D5}.png"));
         }

@@ -10,7 +10,7 @@ internal static class PromptFiles
         CliChecks.FileExists(path, option, "a prompt checkpoint (.safetensors) written by rvpt defend");
         try
         {
-            return PromptCheckpoint.Load(path, clip);
+            return DeepPromptInjector.Load(path, clip);
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentException)
         {

@@ -20,7 +20,7 @@ internal sealed record SuiteSettings
     public required string Trigger { get; init; }
     public required string Target { get; init; }
     public required IReadOnlyList<DefenceKind> Defences { get; init; }
-    public required IReadOnlyList<int> Seeds { get; init; }
+    public required IReadOnlyList<long> Seeds { get; init; }
     public int Shots { get; init; } = 16;
     public int Epochs { get; init; } = 50;
     public int? Depth { get; init; }
@@ -88,7 +88,7 @@ internal sealed class SuiteOptions
             Trigger = trigger,
             Target = target,
             Defences = ParseDefences(parse.GetValue(Defences)!),
-            Seeds = CliChecks.IntList(parse.GetValue(Seeds)!, "--seeds").Order().ToArray(),
+            Seeds = CliChecks.IntList(parse.GetValue(Seeds)!, "--seeds").Select(seed => (long)seed).Order().ToArray(),
             Shots = CliChecks.Positive(parse.GetValue(Shots), "--shots"),
             Epochs = CliChecks.Positive(parse.GetValue(Epochs), "--epochs"),
             Depth = parse.GetValue(Depth) is { } d ? CliChecks.NonNegative(d, "--depth") : null,

@@ -52,13 +52,12 @@ public sealed record ClipConfig
     }
 
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the first invalid one.</summary>
-    public ClipConfig Validate()
+    public void Validate()
     {
         ClipVisionConfig.Positive(EmbedDim, nameof(EmbedDim));
         if (!(LayerNormEps > 0)) throw new ArgumentException($"LayerNormEps must be positive, got {LayerNormEps}.");
         Vision.Validate();
         Text.Validate();
-        return this;
     }
 
     /// <summary>Reads a Hugging Face <c>CLIPConfig</c> (<c>config.json</c> with <c>text_config</c> and <c>vision_config</c>).</summary>

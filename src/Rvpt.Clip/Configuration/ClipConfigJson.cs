@@ -171,7 +171,8 @@ internal static class ClipConfigJson
     {
         try
         {
-            return config.Validate();
+            config.Validate();
+            return config;
         }
         catch (ArgumentException e)
         {

@@ -129,7 +129,7 @@ public sealed class ClipImageProcessor
     /// </summary>
     /// <param name="image">Any RGB image; it is not modified.</param>
     /// <returns>A [3, S, S] tensor in [0, 1], owned by the caller.</returns>
-    public Tensor ProcessUnit(Image<Rgb24> image) => ProcessCore(image, ClipPixelConverter.Unit);
+    public Tensor ProcessPixels01(Image<Rgb24> image) => ProcessCore(image, ClipPixelConverter.Pixels01);
 
     /// <summary>
     /// <c>ToTensor()</c> + <c>Normalize</c> on the pixels as they are, without resizing or cropping (apply
@@ -142,7 +142,7 @@ public sealed class ClipImageProcessor
     /// <summary><c>ToTensor()</c> on the pixels as they are: [0, 1], no resizing, no normalisation.</summary>
     /// <param name="image">An RGB image of any size.</param>
     /// <returns>A [3, H, W] tensor in [0, 1], owned by the caller.</returns>
-    public Tensor ToUnitTensor(Image<Rgb24> image) => ToTensorCore(image, ClipPixelConverter.Unit);
+    public Tensor ToPixels01(Image<Rgb24> image) => ToTensorCore(image, ClipPixelConverter.Pixels01);
 
     private Tensor ProcessCore(Image<Rgb24> image, ClipPixelConverter converter)
     {
@@ -220,7 +220,7 @@ public sealed class ClipImageProcessor
     /// <returns>A [3, S, S] tensor in [0, 1], owned by the caller.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file cannot be decoded or is too large; the message names it.</exception>
-    public Tensor LoadUnit(string path) => LoadCore(path, ClipPixelConverter.Unit);
+    public Tensor LoadPixels01(string path) => LoadCore(path, ClipPixelConverter.Pixels01);
 
     /// <summary>
     /// Loads image files through the full pipeline, decoding and resizing up to
@@ -242,8 +242,8 @@ public sealed class ClipImageProcessor
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="InvalidDataException">A file cannot be decoded; the message names it.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public Tensor LoadUnitBatch(IReadOnlyList<string> paths, CancellationToken cancellationToken = default) =>
-        LoadBatchCore(paths, ClipPixelConverter.Unit, cancellationToken);
+    public Tensor LoadPixels01Batch(IReadOnlyList<string> paths, CancellationToken cancellationToken = default) =>
+        LoadBatchCore(paths, ClipPixelConverter.Pixels01, cancellationToken);
 
     private Tensor LoadCore(string path, ClipPixelConverter converter)
     {
@@ -336,15 +336,15 @@ public sealed class ClipImageProcessor
     /// <c>Normalize(mean, std)</c>: <c>(x - mean) / std</c> per channel, on the tensor's device and in its dtype
     /// (mean and std are the float32 option values). Differentiable, so it can sit after a trainable pixel-space edit.
     /// </summary>
-    /// <param name="unit">A [3, H, W] or [N, 3, H, W] floating-point tensor, typically in [0, 1].</param>
+    /// <param name="pixels01">A [3, H, W] or [N, 3, H, W] floating-point tensor, typically in [0, 1].</param>
     /// <returns>A new tensor of the same shape, owned by the caller.</returns>
     /// <exception cref="ArgumentException">The tensor is not floating-point or has no RGB channel axis.</exception>
-    public Tensor Normalize(Tensor unit)
+    public Tensor Normalize(Tensor pixels01)
     {
-        CheckChannelAxis(unit, nameof(unit));
-        using var meanTensor = ChannelTensor(mean, unit);
-        using var stdTensor = ChannelTensor(std, unit);
-        using var centered = unit.sub(meanTensor);
+        CheckChannelAxis(pixels01, nameof(pixels01));
+        using var meanTensor = ChannelTensor(mean, pixels01);
+        using var stdTensor = ChannelTensor(std, pixels01);
+        using var centered = pixels01.sub(meanTensor);
         return centered.div(stdTensor);
     }
 
@@ -372,10 +372,10 @@ public sealed class ClipImageProcessor
     public Image<Rgb24> ToImage(Tensor normalized) => TensorToImage(normalized, mean, std, nameof(normalized));
 
     /// <summary>Converts a [3, H, W] tensor in [0, 1] (any device and float dtype) to an 8-bit RGB image (rounded, clamped).</summary>
-    /// <param name="unit">A [3, H, W] tensor in [0, 1].</param>
+    /// <param name="pixels01">A [3, H, W] tensor in [0, 1].</param>
     /// <returns>A new image, owned by the caller.</returns>
     /// <exception cref="ArgumentException">The tensor is not a floating-point [3, H, W] tensor.</exception>
-    public static Image<Rgb24> UnitTensorToImage(Tensor unit) => TensorToImage(unit, null, null, nameof(unit));
+    public static Image<Rgb24> Pixels01ToImage(Tensor pixels01) => TensorToImage(pixels01, null, null, nameof(pixels01));
 
     private static Image<Rgb24> TensorToImage(Tensor chw, float[]? mean, float[]? std, string name)
     {

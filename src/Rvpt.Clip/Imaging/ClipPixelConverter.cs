@@ -19,7 +19,7 @@ internal sealed class ClipPixelConverter
     private ClipPixelConverter(float[] table) => this.table = table;
 
     /// <summary>Scaling to [0, 1] only (<c>ToTensor()</c>).</summary>
-    public static ClipPixelConverter Unit { get; } = Create(null, null);
+    public static ClipPixelConverter Pixels01 { get; } = Create(null, null);
 
     /// <summary>Scaling to [0, 1] then <c>(x - mean) / std</c> (<c>ToTensor()</c> + <c>Normalize</c>).</summary>
     public static ClipPixelConverter Normalizing(IReadOnlyList<float> mean, IReadOnlyList<float> std) => Create(mean, std);
@@ -32,8 +32,8 @@ internal sealed class ClipPixelConverter
         {
             for (var v = 0; v < 256; v++)
             {
-                var unit = v / 255f;
-                table[c * 256 + v] = mean is null ? unit : (unit - mean[c]) / std![c];
+                var scaled = v / 255f;
+                table[c * 256 + v] = mean is null ? scaled : (scaled - mean[c]) / std![c];
             }
         }
         return new ClipPixelConverter(table);

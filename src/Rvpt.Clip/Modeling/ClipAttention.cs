@@ -16,7 +16,7 @@ namespace Rvpt.Clip;
 /// faster for the forward; the two agree to bfloat16 rounding (<c>Rvpt.Benchmarks kernels</c>, docs/performance.md).
 /// The explicit form keeps the <c>[N, heads, T, T]</c> weights for the backward, as PyTorch 1.x did.
 /// </remarks>
-public sealed class ClipAttention : nn.Module<Tensor, Tensor>
+internal sealed class ClipAttention : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // checkpoint key names
     private readonly Parameter in_proj_weight;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Rvpt.Clip;
 
 /// <summary>The feed-forward part of a residual block: <c>c_proj(act(c_fc(x)))</c>.</summary>
-public sealed class ClipMlp : nn.Module<Tensor, Tensor>
+internal sealed class ClipMlp : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // checkpoint key names
     private readonly Linear c_fc;

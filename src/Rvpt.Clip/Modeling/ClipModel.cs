@@ -31,7 +31,8 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
     public ClipModel(ClipConfig config) : base(nameof(ClipModel))
     {
         ArgumentNullException.ThrowIfNull(config);
-        Config = config.Validate();
+        config.Validate();
+        Config = config;
         var t = config.Text;
         visual = new ClipVisionTransformer(config.Vision, config.EmbedDim, config.Activation, config.LayerNormEps);
         token_embedding = nn.Embedding(t.VocabSize, t.Width);
@@ -181,8 +182,6 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, ClipOutput>
             image.MoveToOuterDisposeScope(), text.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Same as <see cref="forward"/>.</summary>
-    public ClipOutput Forward(Tensor pixelValues, Tensor inputIds) => forward(pixelValues, inputIds);
 
     /// <summary><c>exp(logit_scale) * a @ b.T</c> for already-normalised embeddings.</summary>
     public Tensor Logits(Tensor normalizedImages, Tensor normalizedTexts)

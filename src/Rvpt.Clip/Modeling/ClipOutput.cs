@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Rvpt.Clip;
 
-/// <summary>Result of <see cref="ClipModel.Forward"/>. Owns its tensors; dispose it when done.</summary>
+/// <summary>Result of <see cref="ClipModel.forward"/>. Owns its tensors; dispose it when done.</summary>
 public sealed class ClipOutput : IDisposable
 {
     internal ClipOutput(Tensor logitsPerImage, Tensor logitsPerText, Tensor imageEmbeds, Tensor textEmbeds)

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Rvpt.Clip;
 
 /// <summary>A stack of <see cref="ResidualAttentionBlock"/>s (<c>transformer.resblocks.{i}</c>).</summary>
-public sealed class ClipTransformer : nn.Module<Tensor, Tensor>
+internal sealed class ClipTransformer : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // checkpoint key names
     private readonly ModuleList<ResidualAttentionBlock> resblocks;

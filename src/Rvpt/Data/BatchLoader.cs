@@ -109,7 +109,7 @@ public sealed class BatchLoader
     private BatchPlan[] Plan(int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        var random = new Random(SeedMixer.Mix(Options.Seed, epoch));
+        var random = new Random(SeedMixer.Mix(SeedMixer.To32(Options.Seed), epoch));
         var order = Enumerable.Range(0, source.Count).ToArray();
         if (Options.Shuffle)
         {
@@ -231,14 +231,14 @@ public sealed class BatchLoader
         var count = plan.Indices.Length;
         // Workers write their image straight into its row of one native tensor: no managed pixel arrays per batch or
         // per image (they were 19 MB + 600 KB per image at ViT-B/32's batch 32, on the large-object heap).
-        using var unit = torch.empty([count, Channels, size, size], torch.ScalarType.Float32, torch.CPU);
+        using var pixels01 = torch.empty([count, Channels, size, size], torch.ScalarType.Float32, torch.CPU);
         var failure = new FirstFailure();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
         Parallel.For(0, count, parallel, (i, state) =>
         {
             try
             {
-                TransformInto(plan.Indices[i], plan.Seeds[i], unit, i);
+                TransformInto(plan.Indices[i], plan.Seeds[i], pixels01, i);
             }
             catch (Exception ex)
             {
@@ -261,7 +261,7 @@ public sealed class BatchLoader
         try
         {
             using (var access = labels.data<long>()) access.CopyFrom(values, 0, 0);
-            return new ImageBatch(processor.Normalize(unit), labels, Array.AsReadOnly(plan.Indices));
+            return new ImageBatch(processor.Normalize(pixels01), labels, Array.AsReadOnly(plan.Indices));
         }
         catch
         {
@@ -273,10 +273,10 @@ public sealed class BatchLoader
     private void TransformInto(int index, int seed, torch.Tensor batch, int row)
     {
         using var scope = torch.NewDisposeScope();
-        var unit = source.LoadUnitImage(index);
+        var pixels01 = source.LoadPixels01(index);
         var output = Options.Augment
-            ? augmentation.ApplyUnit(unit, new Random(seed))
-            : evaluation.ApplyUnit(unit);
+            ? augmentation.ApplyPixels01(pixels01, new Random(seed))
+            : evaluation.ApplyPixels01(pixels01);
         var destination = batch[row];
         if (!output.shape.SequenceEqual(destination.shape))
             throw new InvalidOperationException($"Transform of {source.Describe(index)} gave shape [{string.Join(", ", output.shape)}], expected [3, {processor.ImageSize}, {processor.ImageSize}].");

@@ -22,7 +22,7 @@ public sealed record BatchLoaderOptions
     public bool DropLast { get; init; }
 
     /// <summary>Base seed of the shuffling and augmentation; combined with the epoch number. Default 0.</summary>
-    public int Seed { get; init; }
+    public long Seed { get; init; }
 
     /// <summary>Most images decoded and augmented at the same time. Default <see cref="Environment.ProcessorCount"/>.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;

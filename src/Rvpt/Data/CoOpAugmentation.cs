@@ -4,7 +4,7 @@ using TorchSharp;
 namespace Rvpt;
 
 /// <summary>
-/// CoOp's training augmentation on [3, H, W] unit tensors: torchvision's <c>RandomResizedCrop</c> to S x S (bicubic,
+/// CoOp's training augmentation on [3, H, W] [0, 1] pixel tensors: torchvision's <c>RandomResizedCrop</c> to S x S (bicubic,
 /// antialiased, clamped to [0, 1]), a random horizontal flip, then CLIP normalisation.
 /// </summary>
 /// <remarks>
@@ -36,29 +36,29 @@ public sealed class CoOpAugmentation
     public int ImageSize => processor.ImageSize;
 
     /// <summary>Crop, resize, flip and normalise.</summary>
-    /// <param name="unit">A floating-point [3, H, W] image in [0, 1]; it is not modified.</param>
+    /// <param name="pixels01">A floating-point [3, H, W] image in [0, 1]; it is not modified.</param>
     /// <param name="random">The source of randomness.</param>
-    /// <returns>A new normalised [3, S, S] tensor (same device and dtype as <paramref name="unit"/>), owned by the caller.</returns>
-    /// <exception cref="ArgumentException"><paramref name="unit"/> is not a floating-point [3, H, W] tensor.</exception>
-    public torch.Tensor Apply(torch.Tensor unit, Random random)
+    /// <returns>A new normalised [3, S, S] tensor (same device and dtype as <paramref name="pixels01"/>), owned by the caller.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pixels01"/> is not a floating-point [3, H, W] tensor.</exception>
+    public torch.Tensor Apply(torch.Tensor pixels01, Random random)
     {
-        using var augmented = ApplyUnit(unit, random);
+        using var augmented = ApplyPixels01(pixels01, random);
         return processor.Normalize(augmented);
     }
 
     /// <summary>Crop, resize and flip, without normalisation.</summary>
-    /// <param name="unit">A floating-point [3, H, W] image in [0, 1]; it is not modified.</param>
+    /// <param name="pixels01">A floating-point [3, H, W] image in [0, 1]; it is not modified.</param>
     /// <param name="random">The source of randomness.</param>
     /// <returns>A new [3, S, S] tensor in [0, 1], owned by the caller.</returns>
-    /// <exception cref="ArgumentException"><paramref name="unit"/> is not a floating-point [3, H, W] tensor.</exception>
-    public torch.Tensor ApplyUnit(torch.Tensor unit, Random random)
+    /// <exception cref="ArgumentException"><paramref name="pixels01"/> is not a floating-point [3, H, W] tensor.</exception>
+    public torch.Tensor ApplyPixels01(torch.Tensor pixels01, Random random)
     {
-        CheckImage(unit);
+        CheckImage(pixels01);
         ArgumentNullException.ThrowIfNull(random);
-        var box = SampleCrop((int)unit.shape[1], (int)unit.shape[2], random);
+        var box = SampleCrop((int)pixels01.shape[1], (int)pixels01.shape[2], random);
         var flip = random.NextDouble() < Options.FlipProbability;
 
-        using var crop = unit.narrow(1, box.Top, box.Height).narrow(2, box.Left, box.Width);
+        using var crop = pixels01.narrow(1, box.Top, box.Height).narrow(2, box.Left, box.Width);
         var resized = TensorResize.Bicubic(crop, ImageSize, ImageSize);
         if (!flip)
             return resized;
@@ -124,10 +124,10 @@ public sealed class CoOpAugmentation
 
     private static double Uniform(Random random, double min, double max) => min + (max - min) * random.NextDouble();
 
-    internal static void CheckImage(torch.Tensor unit)
+    internal static void CheckImage(torch.Tensor pixels01)
     {
-        ArgumentNullException.ThrowIfNull(unit);
-        if (unit.dim() != 3 || unit.shape[0] != 3 || unit.shape[1] == 0 || unit.shape[2] == 0 || !torch.is_floating_point(unit))
-            throw new ArgumentException($"Expected a floating-point [3, H, W] image in [0, 1], got {unit.dtype} [{string.Join(", ", unit.shape)}].", nameof(unit));
+        ArgumentNullException.ThrowIfNull(pixels01);
+        if (pixels01.dim() != 3 || pixels01.shape[0] != 3 || pixels01.shape[1] == 0 || pixels01.shape[2] == 0 || !torch.is_floating_point(pixels01))
+            throw new ArgumentException($"Expected a floating-point [3, H, W] image in [0, 1], got {pixels01.dtype} [{string.Join(", ", pixels01.shape)}].", nameof(pixels01));
     }
 }

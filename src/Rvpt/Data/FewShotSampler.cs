@@ -17,7 +17,7 @@ public static class FewShotSampler
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="shotsPerClass"/> is not positive.</exception>
     /// <exception cref="InvalidDataException">A class has fewer than k images and <paramref name="shortfall"/> is
     /// <see cref="FewShotShortfall.Throw"/>, or an image's label is not a class index; the message names the class or image.</exception>
-    public static SubsetSource Sample(ILabeledImageSource source, int shotsPerClass, int seed, FewShotShortfall shortfall = FewShotShortfall.Throw)
+    public static SubsetSource Sample(ILabeledImageSource source, int shotsPerClass, long seed, FewShotShortfall shortfall = FewShotShortfall.Throw)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shotsPerClass);
@@ -34,7 +34,7 @@ public static class FewShotSampler
             byClass[label].Add(i);
         }
 
-        var random = new Random(seed);
+        var random = new Random(SeedMixer.To32(seed));
         var chosen = new List<int>(shotsPerClass * byClass.Length);
         for (var c = 0; c < byClass.Length; c++)
         {

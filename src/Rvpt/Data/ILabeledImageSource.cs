@@ -9,7 +9,7 @@ namespace Rvpt;
 /// <remarks>
 /// Images are handed out as [3, H, W] float32 CPU tensors in [0, 1] at their stored resolution, so one augmentation
 /// pipeline (which works on tensors) serves both file-backed and in-memory data; resizing to the model's input size
-/// is the transform's job. Implementations must allow <see cref="LoadUnitImage"/> to be called from several threads
+/// is the transform's job. Implementations must allow <see cref="LoadPixels01"/> to be called from several threads
 /// at once, because <see cref="BatchLoader"/> decodes in parallel.
 /// </remarks>
 public interface ILabeledImageSource
@@ -40,5 +40,5 @@ public interface ILabeledImageSource
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
     /// <exception cref="FileNotFoundException">A file-backed image has disappeared.</exception>
     /// <exception cref="InvalidDataException">A file-backed image cannot be decoded; the message names the file.</exception>
-    torch.Tensor LoadUnitImage(int index);
+    torch.Tensor LoadPixels01(int index);
 }

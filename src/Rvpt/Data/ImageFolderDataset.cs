@@ -12,7 +12,7 @@ namespace Rvpt;
 /// <remarks>
 /// Names starting with <c>.</c> are skipped (hidden folders such as <c>.ipynb_checkpoints</c> and macOS <c>._x.jpg</c>
 /// metadata files, which would otherwise fail to decode). Only the listing is read when opening; images are decoded
-/// by <see cref="LoadUnitImage"/>, which is safe to call from several threads. The instance is immutable.
+/// by <see cref="LoadPixels01"/>, which is safe to call from several threads. The instance is immutable.
 /// </remarks>
 public sealed class ImageFolderDataset : ILabeledImageSource
 {
@@ -121,15 +121,15 @@ public sealed class ImageFolderDataset : ILabeledImageSource
     public string Describe(int index) => GetPath(index);
 
     /// <inheritdoc />
-    public torch.Tensor LoadUnitImage(int index)
+    public torch.Tensor LoadPixels01(int index)
     {
         using var image = processor.Decode(GetPath(index));
-        var unit = processor.ToUnitTensor(image);
+        var pixels01 = processor.ToPixels01(image);
         // The processor may be configured for another device or dtype; the source contract is float32 on the CPU.
-        if (unit.dtype == torch.ScalarType.Float32 && unit.device_type == DeviceType.CPU)
-            return unit;
-        using (unit)
-            return unit.to(torch.ScalarType.Float32, torch.CPU);
+        if (pixels01.dtype == torch.ScalarType.Float32 && pixels01.device_type == DeviceType.CPU)
+            return pixels01;
+        using (pixels01)
+            return pixels01.to(torch.ScalarType.Float32, torch.CPU);
     }
 
     private void CheckIndex(int index)

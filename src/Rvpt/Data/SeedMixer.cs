@@ -9,6 +9,14 @@ namespace Rvpt;
 /// </summary>
 internal static class SeedMixer
 {
+    /// <summary>
+    /// A public <see cref="long"/> seed as the 32-bit seed that <see cref="Random"/> and <see cref="Mix(int, int)"/>
+    /// take: the value itself when it fits in an <see cref="int"/> (so every seed that was an int before the API took
+    /// longs gives the same numbers as before), else a 31-bit hash of it.
+    /// </summary>
+    public static int To32(long seed) =>
+        seed is >= int.MinValue and <= int.MaxValue ? (int)seed : (int)(Hash(seed, 0) & 0x7FFF_FFFF);
+
     /// <summary>SplitMix64's finaliser on (seed, stream): nearby inputs give unrelated seeds, identically everywhere.</summary>
     public static int Mix(int seed, int stream)
     {

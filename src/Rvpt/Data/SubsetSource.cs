@@ -47,7 +47,7 @@ public sealed class SubsetSource : ILabeledImageSource
     public string Describe(int index) => Parent.Describe(ParentIndex(index));
 
     /// <inheritdoc />
-    public torch.Tensor LoadUnitImage(int index) => Parent.LoadUnitImage(ParentIndex(index));
+    public torch.Tensor LoadPixels01(int index) => Parent.LoadPixels01(ParentIndex(index));
 
     /// <summary>The parent index of image <paramref name="index"/> of the view.</summary>
     /// <param name="index">Index in <c>[0, Count)</c>.</param>

@@ -9,7 +9,7 @@ namespace Rvpt;
 /// <remarks>
 /// The constructor copies the images to a float32 CPU tensor that this instance owns (the caller keeps ownership of
 /// the tensors passed in and may dispose them at once); dispose the dataset to free the copy. Labels are copied to
-/// an array. <see cref="LoadUnitImage"/> may be called from several threads, but not after or during
+/// an array. <see cref="LoadPixels01"/> may be called from several threads, but not after or during
 /// <see cref="Dispose"/>.
 /// </remarks>
 public sealed class TensorDataset : ILabeledImageSource, IDisposable
@@ -79,7 +79,7 @@ public sealed class TensorDataset : ILabeledImageSource, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The dataset has been disposed.</exception>
-    public torch.Tensor LoadUnitImage(int index)
+    public torch.Tensor LoadPixels01(int index)
     {
         CheckIndex(index);
         ObjectDisposedException.ThrowIf(disposed, this);

@@ -23,7 +23,7 @@ public sealed record TrainValidationSplit(SubsetSource Train, SubsetSource Valid
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is not in (0, 1) or <paramref name="minimumTrainPerClass"/> is negative.</exception>
     /// <exception cref="InvalidDataException">A class would keep fewer than <paramref name="minimumTrainPerClass"/> training
     /// images (or has none for validation); the message names the class, its image count and the split.</exception>
-    public static TrainValidationSplit Create(ILabeledImageSource source, double validationFraction, int seed, int minimumTrainPerClass = 1)
+    public static TrainValidationSplit Create(ILabeledImageSource source, double validationFraction, long seed, int minimumTrainPerClass = 1)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (!(validationFraction > 0 && validationFraction < 1))
@@ -40,7 +40,7 @@ public sealed record TrainValidationSplit(SubsetSource Train, SubsetSource Valid
             byClass[label].Add(i);
         }
 
-        var random = new Random(seed);
+        var random = new Random(SeedMixer.To32(seed));
         var train = new List<int>(source.Count);
         var validation = new List<int>();
         for (var c = 0; c < byClass.Length; c++)

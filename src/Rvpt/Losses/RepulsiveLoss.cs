@@ -15,30 +15,28 @@ namespace Rvpt;
 /// </summary>
 public sealed class RepulsiveLoss
 {
-    /// <summary>Creates the loss.</summary>
-    /// <param name="alpha">Weight of the repelling term. Paper default 2.</param>
-    /// <param name="margin">Optional margin m in [-1, 1] of the ablation variant.</param>
-    public RepulsiveLoss(double alpha = 2.0, double? margin = null)
+    /// <summary>
+    /// Creates the paper's loss with weight <paramref name="alpha"/>; alpha = 0 is plain VPT (cross-entropy only).
+    /// The variants are fluent copies: <see cref="WithMargin"/>, <see cref="OnBlocks"/>, <see cref="OnFeature"/>.
+    /// </summary>
+    /// <param name="alpha">Weight of the repelling term, finite and &gt;= 0. Paper default 2.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is negative, infinite or NaN.</exception>
+    public RepulsiveLoss(double alpha = 2.0)
+        : this(alpha, null, RepelledBlocks.All, RepelledFeature.RawClassToken)
+    {
+    }
+
+    private RepulsiveLoss(double alpha, double? margin, RepelledBlocks blocks, RepelledFeature feature)
     {
         if (!(alpha >= 0) || double.IsInfinity(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be a finite value >= 0.");
         if (margin is { } m && !(m >= -1 && m <= 1)) throw new ArgumentOutOfRangeException(nameof(margin), margin, "The margin is a cosine: it must lie in [-1, 1].");
-        Alpha = alpha;
-        Margin = margin;
-    }
-
-    private RepulsiveLoss(double alpha, double? margin, RepelledBlocks blocks, RepelledFeature feature) : this(alpha, margin)
-    {
         if (!Enum.IsDefined(blocks)) throw new ArgumentOutOfRangeException(nameof(blocks), blocks, "Unknown RepelledBlocks value.");
         if (!Enum.IsDefined(feature)) throw new ArgumentOutOfRangeException(nameof(feature), feature, "Unknown RepelledFeature value.");
+        Alpha = alpha;
+        Margin = margin;
         Blocks = blocks;
         Feature = feature;
     }
-
-    /// <summary>The paper's loss with weight <paramref name="alpha"/> (default 2).</summary>
-    public static RepulsiveLoss WithAlpha(double alpha = 2.0) => new(alpha);
-
-    /// <summary>Plain VPT: cross-entropy only (alpha = 0).</summary>
-    public static RepulsiveLoss PlainVpt { get; } = new(0.0);
 
     /// <summary>Weight of the repelling term.</summary>
     public double Alpha { get; }
@@ -47,15 +45,17 @@ public sealed class RepulsiveLoss
     public double? Margin { get; }
 
     /// <summary>Which prompted blocks the repelling term reads. Default <see cref="RepelledBlocks.All"/> (the paper's).</summary>
-    public RepelledBlocks Blocks { get; } = RepelledBlocks.All;
+    public RepelledBlocks Blocks { get; }
 
     /// <summary>What the repelling term compares. Default <see cref="RepelledFeature.RawClassToken"/>.</summary>
-    public RepelledFeature Feature { get; } = RepelledFeature.RawClassToken;
+    public RepelledFeature Feature { get; }
 
     /// <summary>True when this is the paper's loss shape: all prompted blocks, raw class tokens (any alpha and margin).</summary>
     public bool IsPaperForm => Blocks == RepelledBlocks.All && Feature == RepelledFeature.RawClassToken;
 
-    /// <summary>A copy with a margin.</summary>
+    /// <summary>A copy with the margin m of the L_FRM variant: per image <c>max(L_FR,i, m)</c>; m = 1 is plain VPT.</summary>
+    /// <param name="margin">A cosine in [-1, 1].</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="margin"/> is outside [-1, 1].</exception>
     public RepulsiveLoss WithMargin(double margin) => new(Alpha, margin, Blocks, Feature);
 
     /// <summary>A copy that repels the given blocks' class tokens (ablation when not <see cref="RepelledBlocks.All"/>).</summary>
@@ -93,16 +93,18 @@ public sealed class RepulsiveLoss
 
     /// <summary>
     /// L_FR alone: mean over images of (the margin-clamped) mean over blocks of <c>cos(prompted, frozen)</c>, for
-    /// class tokens <c>[N, blocks, width]</c>. Zero when there are no prompted blocks.
+    /// class tokens <c>[N, blocks, width]</c>. Zero when there are no prompted blocks. The defaults are the paper's;
+    /// <paramref name="blocks"/> and <paramref name="feature"/> select the ablations.
     /// </summary>
-    public static Tensor Repelling(Tensor promptedClassTokens, Tensor frozenClassTokens, double? margin = null) =>
-        Repelling(promptedClassTokens, frozenClassTokens, margin, RepelledBlocks.All, RepelledFeature.RawClassToken);
-
-    /// <summary>
-    /// L_FR with the ablation options: <paramref name="blocks"/> picks the blocks averaged over, <paramref name="feature"/>
-    /// whether each class token is first normalised across its width (zero mean, unit variance).
-    /// </summary>
-    public static Tensor Repelling(Tensor promptedClassTokens, Tensor frozenClassTokens, double? margin, RepelledBlocks blocks, RepelledFeature feature)
+    /// <param name="promptedClassTokens">The prompted encoder's class tokens <c>[N, blocks, width]</c>.</param>
+    /// <param name="frozenClassTokens">The frozen encoder's class tokens, same shape (detached here).</param>
+    /// <param name="margin">Optional margin m: each image's term is <c>max(L_FR,i, m)</c>.</param>
+    /// <param name="blocks">The blocks averaged over. Default <see cref="RepelledBlocks.All"/>.</param>
+    /// <param name="feature">Whether each class token is first normalised across its width (zero mean, unit
+    /// variance). Default <see cref="RepelledFeature.RawClassToken"/>.</param>
+    /// <returns>A float32 scalar, owned by the caller.</returns>
+    public static Tensor Repelling(Tensor promptedClassTokens, Tensor frozenClassTokens, double? margin = null,
+        RepelledBlocks blocks = RepelledBlocks.All, RepelledFeature feature = RepelledFeature.RawClassToken)
     {
         using var scope = NewDisposeScope();
         if (promptedClassTokens.shape[1] == 0)

@@ -292,10 +292,25 @@ public sealed class DeepPromptInjector : nn.Module
         return RunPrompted(RunSharedTrunk(pixelValues)).ImageFeatures.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Saves the prompts as a prompt-only checkpoint (see <see cref="PromptCheckpoint"/>).</summary>
+    /// <summary>
+    /// Saves the prompts as a prompt-only checkpoint, atomically: a safetensors file with the prompt tensor (key
+    /// <c>prompts</c>) and the adapter config in <c>__metadata__["rvpt_adapter"]</c> (prompted blocks, D, b, init,
+    /// dropout, the class names and templates, the base model's config and weights signature), and the same JSON
+    /// beside it as <c>&lt;file&gt;.json</c>. The one way to save prompts; <see cref="Load"/> reads them back.
+    /// </summary>
+    /// <param name="path">The file to write.</param>
     public void Save(string path) => PromptCheckpoint.Save(this, path);
 
-    /// <summary>Loads prompts saved with <see cref="Save"/> onto <paramref name="clip"/>, checking it is the same model.</summary>
+    /// <summary>
+    /// Loads prompts saved with <see cref="Save"/> onto <paramref name="clip"/>, checking the adapter format, the
+    /// tower's width and depth, the base model's config and — unless <paramref name="verifyBaseWeights"/> is false —
+    /// that it holds the weights the prompts were trained on, in any of float32, float16 or bfloat16.
+    /// </summary>
+    /// <param name="path">The prompt file.</param>
+    /// <param name="clip">The base model (not owned).</param>
+    /// <param name="verifyBaseWeights">Whether to check the model's weights against the file's signature. Default true.</param>
+    /// <returns>The prompts, owned by the caller.</returns>
+    /// <exception cref="InvalidDataException">The file is not a prompt checkpoint, or it was trained for another model.</exception>
     public static DeepPromptInjector Load(string path, ClipModel clip, bool verifyBaseWeights = true) =>
         PromptCheckpoint.Load(path, clip, verifyBaseWeights);
 

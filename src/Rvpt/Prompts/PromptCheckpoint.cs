@@ -20,7 +20,7 @@ namespace Rvpt;
 /// <para>Version 1 files (a single SHA-256 over names, dtypes, shapes and bytes, <c>base_weights_sha256</c>) still load,
 /// checked as before: on the same model held in the dtype they were trained with. They carry no class names.</para>
 /// </remarks>
-public static class PromptCheckpoint
+internal static class PromptCheckpoint
 {
     /// <summary>The adapter format name written into every checkpoint.</summary>
     public const string Format = "rvpt-deep-visual-prompts";

@@ -34,7 +34,7 @@ public sealed class PromptedClassifier : IDisposable
     /// <summary>
     /// Loads prompts saved with <see cref="DeepPromptInjector.Save"/> onto <paramref name="clip"/> (checking, unless
     /// <paramref name="verifyBaseWeights"/> is false, that it holds the weights they were trained on, in any of float32,
-    /// float16 or bfloat16; see <see cref="PromptCheckpoint"/>) and builds the classifier.
+    /// float16 or bfloat16; see <see cref="DeepPromptInjector.Load"/>) and builds the classifier.
     /// </summary>
     /// <param name="promptsPath">The prompt file.</param>
     /// <param name="clip">The base model (not owned); it needs a tokenizer.</param>

@@ -9,7 +9,11 @@ internal sealed class CosineWarmupSchedule
     private readonly TrainingOptions _options;
 
     /// <summary>Creates the schedule for <paramref name="options"/>.</summary>
-    public CosineWarmupSchedule(TrainingOptions options) => _options = options.Validate();
+    public CosineWarmupSchedule(TrainingOptions options)
+    {
+        options.Validate();
+        _options = options;
+    }
 
     /// <summary>The learning rate used throughout (0-based) <paramref name="epoch"/>.</summary>
     public double LearningRateAt(int epoch)

@@ -31,7 +31,8 @@ public sealed class FewShotTrainer
         _loss = loss;
         _classNames = classNames;
         _templates = templates;
-        Options = options.Validate();
+        options.Validate();
+        Options = options;
         _logger = logger;
     }
 
@@ -73,16 +74,9 @@ public sealed class FewShotTrainer
         var clip = _prompts.Clip;
         _prompts.SetClasses(_classNames, _templates); // saved with the prompts, for classifying with them later
         using var classifier = ZeroShotClassifier.Create(clip, _classNames, _templates);
-        using IPromptOptimizer optimizer = Options.Optimizer == PromptOptimizer.AdamW
-            ? new PromptAdamW(_prompts.Prompts, Options.AdamBeta1, Options.AdamBeta2, Options.AdamEpsilon, Options.WeightDecay)
-            : new PromptSgd(_prompts.Prompts, Options.Momentum, Options.WeightDecay);
+        using var optimizer = IPromptOptimizer.Create(_prompts.Prompts, Options);
         var schedule = new CosineWarmupSchedule(Options);
-        var loader = new BatchLoader(data, clip.ImageProcessor, new BatchLoaderOptions
-        {
-            BatchSize = Options.BatchSize, Shuffle = true, Augment = Options.Augment, Seed = Options.Seed,
-            // CoOp (Dassl) drops the incomplete last batch only when the set holds at least one full batch.
-            DropLast = Options.DropLast && data.Count >= Options.BatchSize,
-        });
+        var loader = new BatchLoader(data, clip.ImageProcessor, Options.LoaderOptions(data.Count));
         using var trunkCache = CacheIfUnaugmented(Options.CacheSharedTrunk, nameof(TrainingOptions.CacheSharedTrunk), () => new SharedTrunkCache(data.Count));
         using var frozenCache = CacheIfUnaugmented(Options.CacheFrozenClassTokens, nameof(TrainingOptions.CacheFrozenClassTokens), () => new FrozenClassTokenCache(data.Count));
         var checkpoint = new TrainingCheckpointer(Options, _prompts, optimizer, TrainingRun.Describe(Options, _loss, _prompts, data, _templates),

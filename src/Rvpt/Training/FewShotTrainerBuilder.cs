@@ -8,7 +8,7 @@ namespace Rvpt;
 /// <summary>
 /// Fluent builder for <see cref="FewShotTrainer"/>:
 /// <code>
-/// var trainer = FewShotTrainer.For(clip, prompts).WithLoss(RepulsiveLoss.WithAlpha(2.0))
+/// var trainer = FewShotTrainer.For(clip, prompts).WithLoss(new RepulsiveLoss(2.0))
 ///     .WithClasses(classes, PromptTemplates.APhotoOfA).Epochs(50).BatchSize(32).Sgd(learningRate: 0.002)
 ///     .WithLogger(logger).Build();
 /// </code>
@@ -16,7 +16,7 @@ namespace Rvpt;
 public sealed class FewShotTrainerBuilder
 {
     private readonly DeepPromptInjector _prompts;
-    private RepulsiveLoss _loss = RepulsiveLoss.WithAlpha();
+    private RepulsiveLoss _loss = new RepulsiveLoss();
     private IReadOnlyList<string>? _classes;
     private IReadOnlyList<string> _templates = PromptTemplates.APhotoOfA;
     private TrainingOptions _options = new();
@@ -94,7 +94,7 @@ public sealed class FewShotTrainerBuilder
     public FewShotTrainerBuilder DropLast(bool dropLast = true) { _options = _options with { DropLast = dropLast }; return this; }
 
     /// <summary>Seed of shuffling, augmentation and dropout. Default 1.</summary>
-    public FewShotTrainerBuilder Seed(int seed) { _options = _options with { Seed = seed }; return this; }
+    public FewShotTrainerBuilder Seed(long seed) { _options = _options with { Seed = seed }; return this; }
 
     /// <summary>Folder for the resumable per-epoch checkpoint.</summary>
     public FewShotTrainerBuilder WithCheckpointDirectory(string directory) { _options = _options with { CheckpointDirectory = directory }; return this; }

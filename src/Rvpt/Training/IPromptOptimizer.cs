@@ -8,6 +8,14 @@ namespace Rvpt;
 /// </summary>
 internal interface IPromptOptimizer : IDisposable
 {
+    /// <summary>
+    /// The one way to make the optimiser <paramref name="options"/> asks for (<see cref="TrainingOptions.Optimizer"/>
+    /// with its momentum, betas, epsilon and weight decay) over <paramref name="prompts"/>.
+    /// </summary>
+    static IPromptOptimizer Create(Tensor prompts, TrainingOptions options) => options.Optimizer == PromptOptimizer.AdamW
+        ? new PromptAdamW(prompts, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay)
+        : new PromptSgd(prompts, options.Momentum, options.WeightDecay);
+
     /// <summary>Applies one update with learning rate <paramref name="learningRate"/>; no-op without a gradient.</summary>
     void Step(double learningRate);
 

@@ -38,14 +38,14 @@ internal sealed class RvptStep
     /// <param name="frozenCache">Per-sample frozen class tokens, or null to run the frozen branch every step (not owned).</param>
     /// <param name="describeSample">Names a sample index in messages (the source's <see cref="ILabeledImageSource.Describe"/>).</param>
     /// <param name="lastGoodState">Says where the last good state is, for messages.</param>
-    public RvptStep(DeepPromptInjector prompts, RepulsiveLoss loss, Tensor classText, IPromptOptimizer optimizer, int seed,
+    public RvptStep(DeepPromptInjector prompts, RepulsiveLoss loss, Tensor classText, IPromptOptimizer optimizer, long seed,
         SharedTrunkCache? trunkCache, FrozenClassTokenCache? frozenCache, Func<int, string> describeSample, Func<string> lastGoodState)
     {
         _prompts = prompts;
         _loss = loss;
         _classText = classText;
         _optimizer = optimizer;
-        _seed = seed;
+        _seed = SeedMixer.To32(seed);
         _trunkCache = trunkCache;
         _frozenCache = frozenCache;
         _describeSample = describeSample;

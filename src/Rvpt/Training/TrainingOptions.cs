@@ -38,7 +38,7 @@ public sealed record TrainingOptions
     public bool DropLast { get; init; } = true;
 
     /// <summary>Seed of shuffling, augmentation and prompt dropout. Default 1.</summary>
-    public int Seed { get; init; } = 1;
+    public long Seed { get; init; } = 1;
 
     /// <summary>Folder for the resumable training checkpoint (written atomically after every epoch); null for none.</summary>
     public string? CheckpointDirectory { get; init; }
@@ -101,8 +101,19 @@ public sealed record TrainingOptions
     /// </summary>
     public int EarlyStoppingPatience { get; init; }
 
+    /// <summary>
+    /// The batch loader's settings for a training set of <paramref name="count"/> images: shuffled, augmented as
+    /// <see cref="Augment"/> says, seeded with <see cref="Seed"/>; CoOp (Dassl) drops the incomplete last batch only
+    /// when <see cref="DropLast"/> is set and the set holds at least one full batch.
+    /// </summary>
+    internal BatchLoaderOptions LoaderOptions(int count) => new()
+    {
+        BatchSize = BatchSize, Shuffle = true, Augment = Augment, Seed = Seed,
+        DropLast = DropLast && count >= BatchSize,
+    };
+
     /// <summary>Checks the values; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
-    public TrainingOptions Validate()
+    public void Validate()
     {
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be >= 1.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be >= 1.");
@@ -118,6 +129,5 @@ public sealed record TrainingOptions
         if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "CheckpointEverySteps must be >= 0.");
         if (!(WarmupLearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(WarmupLearningRate), WarmupLearningRate, "WarmupLearningRate must be >= 0.");
         if (ComputeDType is { } dtype && !is_floating_point(dtype)) throw new ArgumentOutOfRangeException(nameof(ComputeDType), dtype, "ComputeDType must be a floating-point type.");
-        return this;
     }
 }

@@ -105,7 +105,7 @@ public sealed class CleanClipTests(ITestOutputHelper output)
         {
             using var clip = ToyShapes.Clip(temp);
             string before = ClipWeightsFingerprint.Compute(clip);
-            losses = CleanClip.Fit(clip, pairs, options, new SyncProgress<FineTuningProgress>(reports.Add));
+            losses = CleanClip.Fit(clip, pairs, options, progress: new SyncProgress<FineTuningProgress>(reports.Add));
             string after = ClipWeightsFingerprint.Compute(clip);
             Assert.NotEqual(before, after);
             Assert.All(clip.parameters(), p => Assert.False(p.requires_grad));

@@ -49,7 +49,7 @@ public class FullFineTuningTests
         var reports = new List<TrainingProgress>();
         var options = Options(alpha, epochs: 1) with { Training = Options(alpha).Training with { Epochs = 1, BatchSize = 8 } };
 
-        using var tuned = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, options, new SyncProgress<TrainingProgress>(reports.Add));
+        using var tuned = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, options, progress: new SyncProgress<TrainingProgress>(reports.Add));
 
         Assert.Single(reports);
         double expectedCe;
@@ -74,7 +74,7 @@ public class FullFineTuningTests
         using var shots = new TensorDataset(images, tensor(labels), ToyShapes.Classes);
         var reports = new List<TrainingProgress>();
 
-        using var a = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, Options(0, epochs: 8), new SyncProgress<TrainingProgress>(reports.Add));
+        using var a = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, Options(0, epochs: 8), progress: new SyncProgress<TrainingProgress>(reports.Add));
         using var b = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, Options(0, epochs: 8));
 
         foreach (var (key, value) in a.state_dict())

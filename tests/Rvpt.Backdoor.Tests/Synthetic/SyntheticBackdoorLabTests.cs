@@ -31,7 +31,7 @@ public class SyntheticBackdoorLabTests
             int worldIndex = j / 3 * Broad.Length + Array.IndexOf(Broad, defended[j % 3]);
             Assert.Equal(defended[j % 3], lab.World.Describe(seed, worldIndex).ClassName);
             using var expected = lab.World.Render(seed, worldIndex);
-            using var actual = test.LoadUnitImage(j);
+            using var actual = test.LoadPixels01(j);
             Assert.True(expected.equal(actual).all().item<bool>(), $"sample {j}");
         }
     }
@@ -46,8 +46,8 @@ public class SyntheticBackdoorLabTests
         Assert.Equal(lab.World.ClassNames, pool.ClassNames);
         for (int i = 0; i < 24; i++)
         {
-            using var a = pool.LoadUnitImage(i);
-            using var b = world.LoadUnitImage(i);
+            using var a = pool.LoadPixels01(i);
+            using var b = world.LoadPixels01(i);
             Assert.True(a.equal(b).all().item<bool>());
             Assert.Equal(world.GetLabel(i), pool.GetLabel(i));
         }

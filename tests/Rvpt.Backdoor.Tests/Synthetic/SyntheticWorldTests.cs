@@ -98,7 +98,7 @@ public sealed class SyntheticWorldTests
     [InlineData(32)]
     [InlineData(64)]
     [InlineData(96)]
-    public void ImagesAreFloat32InUnitRangeWithTheRightShape(int size)
+    public void ImagesAreFloat32InZeroOneWithTheRightShape(int size)
     {
         var world = new SyntheticWorld(new SyntheticWorldOptions { ImageSize = size });
         using var image = world.Render(1, 3);
@@ -171,7 +171,7 @@ public sealed class SyntheticWorldTests
         Assert.Equal(3 * k, data.Count);
         Assert.Equal(World.ClassNames, data.ClassNames);
         for (int i = 0; i < data.Count; i++) Assert.Equal(i % k, data.GetLabel(i));
-        using var first = data.LoadUnitImage(5);
+        using var first = data.LoadPixels01(5);
         using var direct = World.Render(9, 5);
         TensorAssert.BitIdentical(direct, first, "dataset image 5");
     }
@@ -182,7 +182,7 @@ public sealed class SyntheticWorldTests
         using var data = World.ToCaptionDataset(4, 50);
         Assert.Equal(50, data.Count);
         for (int i = 0; i < 50; i++) Assert.Equal(World.Describe(4, i).Caption, data.GetCaption(i));
-        using var image = data.LoadUnitImage(7);
+        using var image = data.LoadPixels01(7);
         using var direct = World.Render(4, 7);
         TensorAssert.BitIdentical(direct, image, "caption dataset image 7");
     }

@@ -192,7 +192,7 @@ public sealed class AuthorsCodeTriggerTests
         pixels[0].narrow(1, 0, 2).fill_(1);
         pixels[2].narrow(1, 2, 2).fill_(1);
         var path = Path.Combine(dir.Path, "patch.png");
-        using (var image = ClipImageProcessor.UnitTensorToImage(pixels))
+        using (var image = ClipImageProcessor.Pixels01ToImage(pixels))
             SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, path);
 
         var badNets = new BadNetsTrigger(new BadNetsOptions { Pattern = PatchPattern.FromFile(path), PatchSize = 56, Position = PatchPosition.At(28, 56) });

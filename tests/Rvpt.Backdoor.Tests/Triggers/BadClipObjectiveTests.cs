@@ -28,7 +28,7 @@ public sealed class BadClipObjectiveTests
     }
 
     [Fact]
-    public void InitialPatch_IsNormalHalfQuarter_ClippedToTheUnitRange()
+    public void InitialPatch_IsNormalHalfQuarter_ClippedToZeroOne()
     {
         using var scope = NewDisposeScope();
         using var temp = new TempDirectory();

@@ -30,7 +30,7 @@ public sealed class SigTriggerTests
     }
 
     [Fact]
-    public void Output_IsClampedToUnitRange()
+    public void Output_IsClampedToZeroOne()
     {
         using var scope = NewDisposeScope();
         var trigger = new SigTrigger(new SigOptions { Delta = 0.3 });

@@ -21,7 +21,7 @@ public sealed class OpenClipCheckpointTests
         using var noGrad = no_grad();
         using var image = model.EncodeImage(golden["pixel_values"]);
         using var text = model.EncodeText(golden["input_ids"]);
-        using var output = model.Forward(golden["pixel_values"], golden["input_ids"]);
+        using var output = model.forward(golden["pixel_values"], golden["input_ids"]);
         TensorAssert.Close(golden["image_embeds"], image, 1e-5, what + " image_embeds");
         TensorAssert.Close(golden["text_embeds"], text, 1e-5, what + " text_embeds");
         TensorAssert.Close(golden["logits_per_image"], output.LogitsPerImage, 1e-4, what + " logits");

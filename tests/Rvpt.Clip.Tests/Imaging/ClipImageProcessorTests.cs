@@ -41,18 +41,18 @@ public sealed class ClipImageProcessorTests : IDisposable
     {
         var paths = WriteImages(9);
         using var batch = processor.LoadBatch(paths);
-        using var unitBatch = processor.LoadUnitBatch(paths);
+        using var pixels01Batch = processor.LoadPixels01Batch(paths);
 
         Assert.Equal([9L, 3, Size, Size], batch.shape);
-        Assert.Equal([9L, 3, Size, Size], unitBatch.shape);
+        Assert.Equal([9L, 3, Size, Size], pixels01Batch.shape);
         for (var i = 0; i < paths.Length; i++)
         {
             using var single = processor.Load(paths[i]);
             using var row = batch[i];
             Assert.Equal(Values(single), Values(row));
-            using var unitSingle = processor.LoadUnit(paths[i]);
-            using var unitRow = unitBatch[i];
-            Assert.Equal(Values(unitSingle), Values(unitRow));
+            using var pixels01Single = processor.LoadPixels01(paths[i]);
+            using var pixels01Row = pixels01Batch[i];
+            Assert.Equal(Values(pixels01Single), Values(pixels01Row));
         }
         // Rows differ, so equality above is not vacuous.
         using var first = batch[0];
@@ -91,31 +91,31 @@ public sealed class ClipImageProcessorTests : IDisposable
     public void Normalize_of_unit_tensor_equals_process()
     {
         using var image = TestImages.Pattern(45, 33);
-        using var unit = processor.ProcessUnit(image);
+        using var pixels01 = processor.ProcessPixels01(image);
         using var normalized = processor.Process(image);
-        using var renormalized = processor.Normalize(unit);
+        using var renormalized = processor.Normalize(pixels01);
         Assert.Equal(Values(normalized), Values(renormalized));
 
-        using var unitBatch = unit.unsqueeze(0).expand(2, 3, Size, Size);
-        using var batchNormalized = processor.Normalize(unitBatch);
+        using var pixels01Batch = pixels01.unsqueeze(0).expand(2, 3, Size, Size);
+        using var batchNormalized = processor.Normalize(pixels01Batch);
         Assert.Equal([2L, 3, Size, Size], batchNormalized.shape);
         using var secondRow = batchNormalized[1];
         Assert.Equal(Values(normalized), Values(secondRow));
 
         using var back = processor.Denormalize(normalized);
-        Assert.True(back.allclose(unit, rtol: 0, atol: 1e-6));
+        Assert.True(back.allclose(pixels01, rtol: 0, atol: 1e-6));
     }
 
-    /// <summary>Unit values are v / 255 and normalised ones (v / 255 - mean) / std, per channel.</summary>
+    /// <summary>[0, 1] pixel values are v / 255 and normalised ones (v / 255 - mean) / std, per channel.</summary>
     [Fact]
     public void ToTensor_uses_clip_mean_and_std()
     {
         using var image = new Image<Rgb24>(5, 4, new Rgb24(10, 128, 250));
-        using var unit = processor.ToUnitTensor(image);
+        using var pixels01 = processor.ToPixels01(image);
         using var normalized = processor.ToTensor(image);
 
         Assert.Equal([3L, 4, 5], normalized.shape); // no resizing
-        var u = Values(unit);
+        var u = Values(pixels01);
         var n = Values(normalized);
         Assert.Equal(10 / 255f, u[0]);
         Assert.Equal(128 / 255f, u[20]);
@@ -125,27 +125,27 @@ public sealed class ClipImageProcessorTests : IDisposable
         Assert.Equal((250 / 255f - 0.40821073f) / 0.27577711f, n[40]);
     }
 
-    /// <summary>ToImage inverts Process exactly, and UnitTensorToImage inverts ProcessUnit.</summary>
+    /// <summary>ToImage inverts Process exactly, and Pixels01ToImage inverts ProcessPixels01.</summary>
     [Fact]
     public void ToImage_inverts_process_exactly()
     {
         using var image = TestImages.Pattern(70, 41);
         using var cropped = processor.ResizeAndCrop(image);
         using var normalized = processor.Process(image);
-        using var unit = processor.ProcessUnit(image);
+        using var pixels01 = processor.ProcessPixels01(image);
 
         using var fromNormalized = processor.ToImage(normalized);
-        using var fromUnit = ClipImageProcessor.UnitTensorToImage(unit);
+        using var fromPixels01 = ClipImageProcessor.Pixels01ToImage(pixels01);
         Assert.Equal(TestImages.Bytes(cropped), TestImages.Bytes(fromNormalized));
-        Assert.Equal(TestImages.Bytes(cropped), TestImages.Bytes(fromUnit));
+        Assert.Equal(TestImages.Bytes(cropped), TestImages.Bytes(fromPixels01));
     }
 
     /// <summary>Out-of-range values are clamped when converting back to pixels.</summary>
     [Fact]
-    public void UnitTensorToImage_clamps()
+    public void Pixels01ToImage_clamps()
     {
         using var t = torch.tensor(new float[] { -0.5f, 1.5f, 0.5f }, [3, 1, 1]);
-        using var image = ClipImageProcessor.UnitTensorToImage(t);
+        using var image = ClipImageProcessor.Pixels01ToImage(t);
         Assert.Equal(new Rgb24(0, 255, 128), image[0, 0]);
     }
 

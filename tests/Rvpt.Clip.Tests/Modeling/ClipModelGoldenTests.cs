@@ -37,7 +37,7 @@ public sealed class ClipModelGoldenTests
 
         var pixels = golden["pixel_values"];
         var ids = golden["input_ids"];
-        using var output = model.Forward(pixels, ids);
+        using var output = model.forward(pixels, ids);
         TensorAssert.Close(golden["image_embeds"], output.ImageEmbeds, 1e-5, "image_embeds");
         TensorAssert.Close(golden["text_embeds"], output.TextEmbeds, 1e-5, "text_embeds");
         TensorAssert.Close(golden["logits_per_image"], output.LogitsPerImage, 1e-4, "logits_per_image");

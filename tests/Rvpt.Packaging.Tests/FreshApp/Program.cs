@@ -29,7 +29,7 @@ Tensor trained;
 using (var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(4).Seed(5).Build())
 {
     var trainer = FewShotTrainer.For(clip, prompts)
-        .WithLoss(RepulsiveLoss.WithAlpha(2.0))
+        .WithLoss(new RepulsiveLoss(2.0))
         .WithClasses(classes, PromptTemplates.APhotoOfA)
         .Epochs(1).Warmup(epochs: 0).BatchSize(4).Sgd(learningRate: 0.05).Seed(7)
         .Build();

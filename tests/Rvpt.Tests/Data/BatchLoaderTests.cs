@@ -131,8 +131,8 @@ public sealed class BatchLoaderTests : IDisposable
         try
         {
             Assert.Equal(Enumerable.Range(0, 10), batches.SelectMany(b => b.Indices));
-            using var unit = data.LoadUnitImage(5);
-            using var expected = eval.Apply(unit);
+            using var pixels01 = data.LoadPixels01(5);
+            using var expected = eval.Apply(pixels01);
             using var actual = batches[1].Images[1];
             TensorAssert.BitIdentical(expected, actual.contiguous(), "image 5");
         }
@@ -222,7 +222,7 @@ public sealed class BatchLoaderTests : IDisposable
     {
         using var dir = new TempDirectory();
         DataTestImages.WriteFolder(dir.Path, ("cat", 4), ("dog", 3));
-        var shots = ImageFolderDataset.Open(dir.Path, Processor).SampleShots(2, seed: 1);
+        var shots = FewShotSampler.Sample(ImageFolderDataset.Open(dir.Path, Processor), 2, seed: 1);
         var loader = new BatchLoader(shots, Processor, new BatchLoaderOptions { BatchSize = 8, Seed = 1 });
 
         var batch = Collect(loader.Epoch(0)).Single();

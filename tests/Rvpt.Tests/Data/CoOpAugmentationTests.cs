@@ -58,8 +58,8 @@ public sealed class CoOpAugmentationTests
 
         for (var seed = 0; seed < 5; seed++)
         {
-            using var plain = never.ApplyUnit(image, new Random(seed));
-            using var flipped = always.ApplyUnit(image, new Random(seed));
+            using var plain = never.ApplyPixels01(image, new Random(seed));
+            using var flipped = always.ApplyPixels01(image, new Random(seed));
             using var mirrored = plain.flip(2);
 
             TensorAssert.BitIdentical(mirrored, flipped, $"seed {seed}");
@@ -74,7 +74,7 @@ public sealed class CoOpAugmentationTests
         var augmentation = new CoOpAugmentation(Processor, new CoOpAugmentationOptions { FlipProbability = 0 });
 
         var box = augmentation.SampleCrop(50, 37, new Random(9));
-        using var output = augmentation.ApplyUnit(image, new Random(9));
+        using var output = augmentation.ApplyPixels01(image, new Random(9));
 
         using var crop = image[.., box.Top..(box.Top + box.Height), box.Left..(box.Left + box.Width)].unsqueeze(0);
         using var resized = torch.nn.functional.interpolate(crop, [Size, Size], mode: torch.InterpolationMode.Bicubic, align_corners: false, antialias: true);
@@ -89,13 +89,13 @@ public sealed class CoOpAugmentationTests
         var augmentation = new CoOpAugmentation(Processor, new CoOpAugmentationOptions { MinScale = 1, MaxScale = 1, MinRatio = 1, MaxRatio = 1, FlipProbability = 0 });
 
         Assert.Equal(new CropBox(0, 0, 40, 40), augmentation.SampleCrop(40, 40, new Random(5)));
-        using var output = augmentation.ApplyUnit(image, new Random(5));
+        using var output = augmentation.ApplyPixels01(image, new Random(5));
         using var batch = image.unsqueeze(0);
         using var resized = torch.nn.functional.interpolate(batch, [Size, Size], mode: torch.InterpolationMode.Bicubic, align_corners: false, antialias: true);
         using var expected = resized.clamp(0, 1).squeeze(0);
 
         TensorAssert.BitIdentical(expected, output, "plain resize");
-        using var eval = new ClipEvalTransform(Processor).ApplyUnit(image);
+        using var eval = new ClipEvalTransform(Processor).ApplyPixels01(image);
         TensorAssert.BitIdentical(expected, eval, "eval transform of a square image");
     }
 
@@ -138,7 +138,7 @@ public sealed class CoOpAugmentationTests
         using var image = Asymmetric(32, 64);
         var eval = new ClipEvalTransform(Processor);
 
-        using var output = eval.ApplyUnit(image);
+        using var output = eval.ApplyPixels01(image);
         // 32 x 64 -> 16 x 32, centre crop columns 8..24.
         using var batch = image.unsqueeze(0);
         using var resized = torch.nn.functional.interpolate(batch, [Size, 2 * Size], mode: torch.InterpolationMode.Bicubic, align_corners: false, antialias: true);

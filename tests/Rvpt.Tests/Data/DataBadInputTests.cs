@@ -41,7 +41,7 @@ public sealed class DataBadInputTests : IDisposable
         string[] expected = ["more than the limit of 500", "empty (0 bytes)", "not an image", "truncated"];
         for (var i = 0; i < data.Count; i++)
         {
-            var e = Assert.Throws<InvalidDataException>(() => data.LoadUnitImage(i).Dispose());
+            var e = Assert.Throws<InvalidDataException>(() => data.LoadPixels01(i).Dispose());
             Assert.Contains(data.GetPath(i), e.Message);
             Assert.Contains(expected[i], e.Message);
         }
@@ -54,7 +54,7 @@ public sealed class DataBadInputTests : IDisposable
         DataTestImages.WriteFolder(dir.Path, ("cat", 2));
         var data = ImageFolderDataset.Open(dir.Path, Processor());
         File.Delete(data.GetPath(1));
-        Assert.Equal(data.GetPath(1), Assert.Throws<FileNotFoundException>(() => data.LoadUnitImage(1)).FileName);
+        Assert.Equal(data.GetPath(1), Assert.Throws<FileNotFoundException>(() => data.LoadPixels01(1)).FileName);
     }
 
     /// <summary>Grayscale, grayscale + alpha, RGBA, palette and 16-bit PNGs load as [3, H, W] in [0, 1].</summary>
@@ -78,7 +78,7 @@ public sealed class DataBadInputTests : IDisposable
         var firstPixel = new Dictionary<string, float[]>();
         for (var i = 0; i < data.Count; i++)
         {
-            using var image = data.LoadUnitImage(i);
+            using var image = data.LoadPixels01(i);
             Assert.Equal([3L, 5, 9], image.shape);
             firstPixel[Path.GetFileNameWithoutExtension(data.GetPath(i))] = image[TensorIndex.Colon, 0, 0].data<float>().ToArray();
         }
@@ -118,9 +118,9 @@ public sealed class DataBadInputTests : IDisposable
     {
         DataTestImages.WriteFolder(dir.Path, ("ant", 4), ("bee", 2));
         var data = ImageFolderDataset.Open(dir.Path, Processor());
-        var e = Assert.Throws<InvalidDataException>(() => data.SampleShots(3, seed: 1));
+        var e = Assert.Throws<InvalidDataException>(() => FewShotSampler.Sample(data, 3, seed: 1));
         Assert.Contains("Class 1 'bee' has 2 images but 3 shots", e.Message);
-        Assert.Equal([3, 2], data.SampleShots(3, seed: 1, FewShotShortfall.UseAll).CountPerClass());
+        Assert.Equal([3, 2], FewShotSampler.Sample(data, 3, seed: 1, FewShotShortfall.UseAll).CountPerClass());
     }
 
     /// <summary>A source whose label lies outside its class list fails naming the image, in the sampler and the loader.</summary>
@@ -128,7 +128,7 @@ public sealed class DataBadInputTests : IDisposable
     public void ALabelOutsideTheClassListNamesTheImage()
     {
         var source = new BadLabelSource();
-        var sample = Assert.Throws<InvalidDataException>(() => source.SampleShots(1, seed: 0));
+        var sample = Assert.Throws<InvalidDataException>(() => FewShotSampler.Sample(source, 1, seed: 0));
         Assert.Contains("item 2", sample.Message);
         Assert.Contains("label 5", sample.Message);
 
@@ -149,6 +149,6 @@ public sealed class DataBadInputTests : IDisposable
 
         public string Describe(int index) => $"item {index}";
 
-        public Tensor LoadUnitImage(int index) => full(new long[] { 3, 8, 8 }, 0.5f);
+        public Tensor LoadPixels01(int index) => full(new long[] { 3, 8, 8 }, 0.5f);
     }
 }

@@ -11,7 +11,7 @@ public sealed class FewShotSamplerTests
         public IReadOnlyList<string> ClassNames { get; } = Enumerable.Range(0, classes).Select(c => $"class{c}").ToArray();
         public int GetLabel(int index) => labels[index];
         public string Describe(int index) => $"item {index}";
-        public TorchSharp.torch.Tensor LoadUnitImage(int index) => throw new NotSupportedException();
+        public TorchSharp.torch.Tensor LoadPixels01(int index) => throw new NotSupportedException();
     }
 
     // 3 classes with 10, 7 and 12 images, interleaved.
@@ -24,7 +24,7 @@ public sealed class FewShotSamplerTests
         var counts = Source.CountPerClass();
         Assert.True(counts.Min() >= 4, $"fixture counts {string.Join(",", counts)}");
 
-        var subset = Source.SampleShots(4, seed: 1);
+        var subset = FewShotSampler.Sample(Source, 4, seed: 1);
 
         Assert.Equal(12, subset.Count);
         Assert.Equal([4, 4, 4], subset.CountPerClass());
@@ -52,25 +52,25 @@ public sealed class FewShotSamplerTests
         var labels = Enumerable.Range(0, 20).Select(i => i % 2).ToArray();
         var expected = Expected(labels, classes: 2, shots: 3, seed: 5);
 
-        Assert.Equal(expected, new LabelsOnly(labels, 2).SampleShots(3, seed: 5).Indices);
+        Assert.Equal(expected, FewShotSampler.Sample(new LabelsOnly(labels, 2), 3, seed: 5).Indices);
     }
 
     [Fact]
     public void ShortfallThrowsNamingTheClassUnlessUseAll()
     {
-        var ex = Assert.Throws<InvalidDataException>(() => Source.SampleShots(8, seed: 0));
+        var ex = Assert.Throws<InvalidDataException>(() => FewShotSampler.Sample(Source, 8, seed: 0));
         Assert.Contains("'class1'", ex.Message);
         Assert.Contains("has 7 images", ex.Message);
         Assert.Contains("8 shots", ex.Message);
 
-        var all = Source.SampleShots(8, seed: 0, FewShotShortfall.UseAll);
+        var all = FewShotSampler.Sample(Source, 8, seed: 0, FewShotShortfall.UseAll);
         Assert.Equal([8, 7, 8], all.CountPerClass());
     }
 
     [Fact]
     public void NonPositiveShotsAreRejected()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => Source.SampleShots(0, seed: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FewShotSampler.Sample(Source, 0, seed: 0));
     }
 
     /// <summary>An independent re-statement of the documented algorithm.</summary>
@@ -90,4 +90,9 @@ public sealed class FewShotSamplerTests
         }
         return [.. result];
     }
+
+    /// <summary>Seeds are long; one beyond int range is hashed (<see cref="SeedMixer.To32"/>), not truncated to the int it ends in.</summary>
+    [Fact]
+    public void ASeedBeyondIntRangeIsNotTruncated() =>
+        Assert.NotEqual(FewShotSampler.Sample(Source, 3, seed: 5).Indices, FewShotSampler.Sample(Source, 3, seed: (1L << 32) + 5).Indices);
 }

@@ -44,13 +44,13 @@ public sealed class ImageFolderDatasetTests
     }
 
     [Fact]
-    public void LoadsUnitTensorAtStoredResolution()
+    public void LoadsPixels01TensorAtStoredResolution()
     {
         using var dir = new TempDirectory();
         DataTestImages.WritePng(Path.Combine(dir.Path, "cat", "a.png"), 13, 7);
         var data = ImageFolderDataset.Open(dir.Path, Processor);
 
-        using var image = data.LoadUnitImage(0);
+        using var image = data.LoadPixels01(0);
 
         Assert.Equal([3L, 7, 13], image.shape);
         Assert.Equal(TorchSharp.torch.ScalarType.Float32, image.dtype);

@@ -17,7 +17,7 @@ public sealed class TensorDatasetTests
         images.Dispose();
         labels.Dispose();
 
-        using var image = data.LoadUnitImage(2);
+        using var image = data.LoadPixels01(2);
 
         TensorAssert.BitIdentical(expected, image, "image 2");
         Assert.Equal(4, data.Count);
@@ -92,7 +92,7 @@ public sealed class TensorDatasetTests
         {
             var data = new TensorDataset(images, labels, Names);
             data.Dispose();
-            Assert.Throws<ObjectDisposedException>(() => data.LoadUnitImage(0));
+            Assert.Throws<ObjectDisposedException>(() => data.LoadPixels01(0));
         }
     }
 
@@ -106,7 +106,7 @@ public sealed class TensorDatasetTests
             data = new TensorDataset(images, labels, Names);
         }
         using (data)
-        using (var image = data.LoadUnitImage(1))
+        using (var image = data.LoadPixels01(1))
             Assert.Equal([3L, 4, 4], image.shape);
     }
 }

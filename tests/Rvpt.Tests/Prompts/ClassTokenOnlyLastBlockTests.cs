@@ -33,7 +33,7 @@ public sealed class ClassTokenOnlyLastBlockTests(ITestOutputHelper output)
         var trunk = prompts.RunSharedTrunk(images);
         var frozen = prompts.RunFrozen(trunk);
         var prompted = prompts.RunPrompted(trunk);
-        RepulsiveLoss.WithAlpha(2).Compute(prompted, frozen, text, labels, prompts.Clip.LogitScale).Total.backward();
+        new RepulsiveLoss(2).Compute(prompted, frozen, text, labels, prompts.Clip.LogitScale).Total.backward();
         return new Branches(prompted.ImageFeatures.detach().to_type(ScalarType.Float32).MoveToOuterDisposeScope(),
             prompted.ClassTokens.detach().to_type(ScalarType.Float32).MoveToOuterDisposeScope(),
             frozen.to_type(ScalarType.Float32).MoveToOuterDisposeScope(), prompts.Prompts.grad!.clone().MoveToOuterDisposeScope());
@@ -94,8 +94,8 @@ public sealed class ClassTokenOnlyLastBlockTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var data = new TensorDataset(rand(2, 3, 8, 8), tensor(new long[] { 0, 1 }), new[] { "a", "b" });
         var options = new TrainingOptions();
-        Assert.DoesNotContain("last_block", TrainingRun.Describe(options, RepulsiveLoss.WithAlpha(), prompts, data, PromptTemplates.APhotoOfA).Keys);
+        Assert.DoesNotContain("last_block", TrainingRun.Describe(options, new RepulsiveLoss(), prompts, data, PromptTemplates.APhotoOfA).Keys);
         prompts.ClassTokenOnlyLastBlock = true;
-        Assert.Equal("class-token-only", TrainingRun.Describe(options, RepulsiveLoss.WithAlpha(), prompts, data, PromptTemplates.APhotoOfA)["last_block"]);
+        Assert.Equal("class-token-only", TrainingRun.Describe(options, new RepulsiveLoss(), prompts, data, PromptTemplates.APhotoOfA)["last_block"]);
     }
 }

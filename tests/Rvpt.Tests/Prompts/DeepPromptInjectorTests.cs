@@ -113,7 +113,7 @@ public sealed class DeepPromptInjectorTests
         var before = ClipWeightsFingerprint.Compute(clip);
         using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(4).Build();
         var optimizer = TorchSharp.torch.optim.SGD(prompts.parameters(), 0.5, momentum: 0.9);
-        var loss = RepulsiveLoss.WithAlpha(2);
+        var loss = new RepulsiveLoss(2);
         var text = ClipModel.Normalize(randn(5, 32, generator: new Generator(4, CPU)));
         var firstPrompts = prompts.Prompts.detach().clone();
         for (int step = 0; step < 3; step++)

@@ -35,7 +35,7 @@ public sealed class LiveTensorCountTests
         using var trunkCache = cacheTrunk ? new SharedTrunkCache(8) : null;
         if (bfloat16) prompts.SetComputeDType(ScalarType.BFloat16);
         prompts.train();
-        var step = new RvptStep(prompts, RepulsiveLoss.WithAlpha(2), text, optimizer, seed: 1, trunkCache, frozenCache,
+        var step = new RvptStep(prompts, new RepulsiveLoss(2), text, optimizer, seed: 1, trunkCache, frozenCache,
             i => $"item {i}", () => "No checkpoint folder was set.");
         var g = new Generator(9, CPU);
         int steps = 0;

@@ -27,7 +27,7 @@ public sealed class PromptCheckpointBadInputTests : IDisposable
     {
         using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(3).Seed(2).Build();
         valid = temp.File("valid.safetensors");
-        PromptCheckpoint.Save(prompts, valid);
+        prompts.Save(valid);
     }
 
     /// <summary>Deletes the files and the model.</summary>
@@ -57,7 +57,7 @@ public sealed class PromptCheckpointBadInputTests : IDisposable
 
     private InvalidDataException Refused(string path, string expected)
     {
-        var e = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(path, clip));
+        var e = Assert.Throws<InvalidDataException>(() => DeepPromptInjector.Load(path, clip));
         Assert.Contains(path, e.Message);
         Assert.Contains(expected, e.Message);
         return e;
@@ -66,7 +66,7 @@ public sealed class PromptCheckpointBadInputTests : IDisposable
     [Fact]
     public void TheValidCheckpointLoads()
     {
-        using var loaded = PromptCheckpoint.Load(valid, clip);
+        using var loaded = DeepPromptInjector.Load(valid, clip);
         Assert.Equal(new long[] { 2, 3, 32 }, loaded.Prompts.shape);
     }
 
@@ -111,6 +111,6 @@ public sealed class PromptCheckpointBadInputTests : IDisposable
         var clipWeights = temp.File("clip.safetensors");
         ClipCheckpoint.Save(clip, clipWeights);
         Refused(clipWeights, "not an Rvpt prompt checkpoint");
-        Assert.Throws<FileNotFoundException>(() => PromptCheckpoint.Load(temp.File("absent.safetensors"), clip));
+        Assert.Throws<FileNotFoundException>(() => DeepPromptInjector.Load(temp.File("absent.safetensors"), clip));
     }
 }

@@ -36,7 +36,7 @@ public sealed class PromptCheckpointPortabilityTests
         using var trained = Fixture(trainedIn);
         var path = SavePrompts(temp, trained);
         using var deployed = Fixture(deployedIn);
-        using var loaded = PromptCheckpoint.Load(path, deployed);
+        using var loaded = DeepPromptInjector.Load(path, deployed);
         Assert.Equal(new[] { 2, 3 }, loaded.PromptedBlocks);
     }
 
@@ -53,11 +53,11 @@ public sealed class PromptCheckpointPortabilityTests
         using var changed = clip.Clone(); // e.g. a fine-tune that touched one matrix
         using (no_grad()) changed.state_dict()["visual.transformer.resblocks.2.mlp.c_fc.weight"].mul_(1.05);
         changed.to(CPU, deployedIn);
-        var e = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(path, changed));
+        var e = Assert.Throws<InvalidDataException>(() => DeepPromptInjector.Load(path, changed));
         Assert.Contains("trained for a different CLIP model", e.Message);
         Assert.Contains("1 of 74 weights hold other values", e.Message);
         Assert.Contains("visual.transformer.resblocks.2.mlp.c_fc.weight", e.Message);
-        using (PromptCheckpoint.Load(path, changed, verifyBaseWeights: false)) { }
+        using (DeepPromptInjector.Load(path, changed, verifyBaseWeights: false)) { }
     }
 
     [SkippableFact]
@@ -75,9 +75,9 @@ public sealed class PromptCheckpointPortabilityTests
         SafetensorsFile.Save(v1, tensors, new Dictionary<string, string> { ["format"] = "pt", ["rvpt_adapter"] = adapter.ToJsonString() });
         foreach (var t in tensors.Values) t.Dispose();
 
-        using (var loaded = PromptCheckpoint.Load(v1, clip)) Assert.Null(loaded.ClassNames);
+        using (var loaded = DeepPromptInjector.Load(v1, clip)) Assert.Null(loaded.ClassNames);
         using var bf16 = Fixture(ScalarType.BFloat16);
-        var e = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(v1, bf16));
+        var e = Assert.Throws<InvalidDataException>(() => DeepPromptInjector.Load(v1, bf16));
         Assert.Contains("version 1", e.Message);
         Assert.Contains("save the prompts again", e.Message);
     }
@@ -98,7 +98,7 @@ public sealed class PromptCheckpointPortabilityTests
 
         var sidecar = JsonNode.Parse(File.ReadAllText(temp.File("p.safetensors.json")))!;
         Assert.Equal(classes, sidecar["class_names"]!.AsArray().Select(n => (string)n!));
-        using var loaded = PromptCheckpoint.Load(temp.File("p.safetensors"), clip);
+        using var loaded = DeepPromptInjector.Load(temp.File("p.safetensors"), clip);
         Assert.Equal(classes, loaded.ClassNames);
         Assert.Equal(new[] { "a photo of a {}.", "a drawing of a {}." }, loaded.Templates);
     }

@@ -15,12 +15,12 @@ public sealed class PromptCheckpointTests
         using var clip = PromptTestModels.Fixture();
         using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(50).Seed(5).Build();
         var path = temp.File("defended.prompts.safetensors");
-        PromptCheckpoint.Save(prompts, path);
+        prompts.Save(path);
         Assert.True(File.Exists(path + ".json"));
         // prompts + a header: the adapter settings and the weights signature (per base-model weight its name, shape and three 16-digit hashes)
         Assert.InRange(new FileInfo(path).Length, 2 * 50 * 128 * 4, 2 * 50 * 128 * 4 + 8192 + SignatureBytes(clip));
 
-        using var loaded = PromptCheckpoint.Load(path, clip);
+        using var loaded = DeepPromptInjector.Load(path, clip);
         Assert.Equal(prompts.PromptedBlocks, loaded.PromptedBlocks);
         TensorAssert.BitIdentical(prompts.Prompts, loaded.Prompts, "prompts");
         using var scope = NewDisposeScope();
@@ -49,20 +49,20 @@ public sealed class PromptCheckpointTests
         using var clip = PromptTestModels.Fixture();
         using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(4).Build();
         var path = temp.File("p.safetensors");
-        PromptCheckpoint.Save(prompts, path);
+        prompts.Save(path);
 
         using var sameShapeOtherWeights = ClipModel.Create(clip.Config, seed: 1);
-        var weights = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(path, sameShapeOtherWeights));
+        var weights = Assert.Throws<InvalidDataException>(() => DeepPromptInjector.Load(path, sameShapeOtherWeights));
         Assert.Contains("base model weights", weights.Message);
         Assert.Contains("hold other values", weights.Message);
-        using (PromptCheckpoint.Load(path, sameShapeOtherWeights, verifyBaseWeights: false)) { }
+        using (DeepPromptInjector.Load(path, sameShapeOtherWeights, verifyBaseWeights: false)) { }
 
         using var wider = ClipModel.Create(clip.Config with { Vision = clip.Config.Vision with { Width = 64, Heads = 1 } }, seed: 1);
-        var width = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(path, wider));
+        var width = Assert.Throws<InvalidDataException>(() => DeepPromptInjector.Load(path, wider));
         Assert.Contains("vision width: checkpoint has 128, model has 64", width.Message);
 
         var notPrompts = Fixtures.ClipTinyFile("tiny_clip_openai.safetensors");
-        Assert.Contains("not an Rvpt prompt checkpoint", Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(notPrompts, clip)).Message);
+        Assert.Contains("not an Rvpt prompt checkpoint", Assert.Throws<InvalidDataException>(() => DeepPromptInjector.Load(notPrompts, clip)).Message);
     }
 
     /// <summary>Most bytes the weights signature takes: per weight its name and at most 100 bytes (shape, three hashes, JSON punctuation).</summary>

@@ -38,10 +38,10 @@ public sealed class RepulsiveLossTests
         Assert.Equal(74 / Math.Sqrt(14.0 * 434.0), Ablation(a, b, RepelledBlocks.All, RepelledFeature.RawClassToken), 5);
         Assert.Equal(1.0, Ablation(a, b, RepelledBlocks.All, RepelledFeature.NormalizedClassToken), 4);
 
-        var loss = RepulsiveLoss.WithAlpha(2).WithMargin(0.5).OnBlocks(RepelledBlocks.Last).OnFeature(RepelledFeature.NormalizedClassToken);
+        var loss = new RepulsiveLoss(2).WithMargin(0.5).OnBlocks(RepelledBlocks.Last).OnFeature(RepelledFeature.NormalizedClassToken);
         Assert.Equal((2.0, 0.5, RepelledBlocks.Last, RepelledFeature.NormalizedClassToken, false),
             (loss.Alpha, loss.Margin!.Value, loss.Blocks, loss.Feature, loss.IsPaperForm));
-        Assert.True(RepulsiveLoss.WithAlpha(3).WithMargin(0.2).IsPaperForm);
+        Assert.True(new RepulsiveLoss(3).WithMargin(0.2).IsPaperForm);
         Assert.Throws<ArgumentOutOfRangeException>(() => loss.OnBlocks((RepelledBlocks)7));
     }
 
@@ -63,13 +63,13 @@ public sealed class RepulsiveLossTests
         var scale = tensor(MathF.Log(100f));
         var output = new PromptedOutput(features, tokens);
 
-        var plain = RepulsiveLoss.PlainVpt.Compute(output, frozen, text, labels, scale);
+        var plain = new RepulsiveLoss(0).Compute(output, frozen, text, labels, scale);
         var logits = 100f * Rvpt.Clip.ClipModel.Normalize(features).matmul(text.t());
         var ce = nn.functional.cross_entropy(logits, labels).item<float>();
         Assert.Equal(ce, plain.CrossEntropy.item<float>(), 4);
         Assert.Equal(plain.CrossEntropy.item<float>(), plain.Total.item<float>()); // alpha = 0 reduces to CE
 
-        var rvpt = RepulsiveLoss.WithAlpha(2).Compute(output, frozen, text, labels, scale);
+        var rvpt = new RepulsiveLoss(2).Compute(output, frozen, text, labels, scale);
         var fr = nn.functional.cosine_similarity(tokens, frozen, 2).mean().item<float>();
         Assert.Equal(fr, rvpt.Repelling.item<float>(), 5);
         Assert.Equal(ce + 2 * fr, rvpt.Total.item<float>(), 4);
@@ -77,7 +77,7 @@ public sealed class RepulsiveLossTests
         rvpt.Total.backward();
         Assert.NotNull(tokens.grad);
         Assert.Throws<ArgumentOutOfRangeException>(() => new RepulsiveLoss(alpha: -1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new RepulsiveLoss(margin: 2));
-        Assert.Throws<ArgumentException>(() => RepulsiveLoss.WithAlpha().Compute(output, frozen.narrow(1, 0, 1), text, labels, scale));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RepulsiveLoss().WithMargin(2));
+        Assert.Throws<ArgumentException>(() => new RepulsiveLoss().Compute(output, frozen.narrow(1, 0, 1), text, labels, scale));
     }
 }

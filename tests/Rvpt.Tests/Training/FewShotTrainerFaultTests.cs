@@ -189,7 +189,7 @@ public sealed class FewShotTrainerFaultTests : IDisposable
         Assert.Contains("batch_size: checkpoint 4, this run 8", e.Message);
         var lr = Assert.Throws<InvalidDataException>(() => Train(dir, adjust: t => t.Sgd(learningRate: 0.01)));
         Assert.Contains("learning_rate: checkpoint 0.05, this run 0.01", lr.Message);
-        var fewer = data.SampleShots(2, seed: 0);
+        var fewer = FewShotSampler.Sample(data, 2, seed: 0);
         var subset = Assert.Throws<InvalidDataException>(() => Train(dir, fewer));
         Assert.Contains("images: checkpoint 16, this run 8", subset.Message);
     }
@@ -266,9 +266,9 @@ public sealed class FewShotTrainerFaultTests : IDisposable
 
         public string Describe(int index) => inner.Describe(index);
 
-        public Tensor LoadUnitImage(int index)
+        public Tensor LoadPixels01(int index)
         {
-            var image = inner.LoadUnitImage(index);
+            var image = inner.LoadPixels01(index);
             if (Interlocked.Increment(ref count) <= loads) return image;
             lock (gate) StateWhenPoisoned ??= File.ReadAllBytes(stateFile);
             image.fill_(value);

@@ -32,7 +32,7 @@ public sealed class MixedPrecisionTests(ITestOutputHelper output)
         var trunk = prompts.RunSharedTrunk(images);
         var frozen = prompts.RunFrozen(trunk);
         var prompted = prompts.RunPrompted(trunk);
-        var result = RepulsiveLoss.WithAlpha(2).Compute(prompted, frozen, text, labels, prompts.Clip.LogitScale);
+        var result = new RepulsiveLoss(2).Compute(prompted, frozen, text, labels, prompts.Clip.LogitScale);
         result.Total.backward();
         Assert.Equal(ScalarType.Float32, result.Total.dtype);
         return new StepResult(result.Total.item<float>(), result.CrossEntropy.item<float>(), result.Repelling.item<float>(),

@@ -24,7 +24,8 @@ public sealed class IssbaModel : IDisposable
     /// <exception cref="ArgumentException">Invalid <paramref name="options"/>.</exception>
     public IssbaModel(IssbaModelOptions? options = null)
     {
-        Options = (options ?? new IssbaModelOptions()).Validate();
+        Options = options ?? new IssbaModelOptions();
+        Options.Validate();
         Encoder = new IssbaEncoder(Options);
         Decoder = new IssbaDecoder(Options);
         var generator = new Generator(unchecked((ulong)Options.Seed), CPU);

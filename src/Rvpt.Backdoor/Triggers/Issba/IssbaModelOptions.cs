@@ -29,7 +29,7 @@ public sealed record IssbaModelOptions
     public static IssbaModelOptions At224 { get; } = new() { ImageSize = 224, SecretBits = 100, Width = 32 };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
-    public IssbaModelOptions Validate()
+    public void Validate()
     {
         if (ImageSize < 32 || ImageSize % 32 != 0)
             throw new ArgumentException($"ImageSize must be a positive multiple of 32 (four stride-2 encoder stages and five decoder stages); got {ImageSize}.", nameof(ImageSize));
@@ -37,6 +37,5 @@ public sealed record IssbaModelOptions
             throw new ArgumentException($"SecretBits must be >= 1; got {SecretBits}.", nameof(SecretBits));
         if (Width < 1)
             throw new ArgumentException($"Width must be >= 1; got {Width}.", nameof(Width));
-        return this;
     }
 }

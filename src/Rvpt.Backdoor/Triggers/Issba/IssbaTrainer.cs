@@ -37,7 +37,8 @@ public static class IssbaTrainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
-        options = (options ?? new IssbaTrainingOptions()).Validate();
+        options = options ?? new IssbaTrainingOptions();
+        options.Validate();
         if (train.Count == 0) throw new ArgumentException("The training source is empty.", nameof(train));
         if (validation.Count == 0) throw new ArgumentException("The validation source is empty.", nameof(validation));
         var clock = Stopwatch.StartNew();
@@ -120,7 +121,7 @@ public static class IssbaTrainer
     private static Tensor Load(ILabeledImageSource source, int[] indices, IssbaModel model, CancellationToken cancellationToken)
     {
         var size = model.Options.ImageSize;
-        return UnitImageBatch.Load(source.LoadUnitImage, indices, raw => TriggeredImage.ResizeToSquare(raw, size), cancellationToken)
+        return Pixels01Batch.Load(source.LoadPixels01, indices, raw => TriggeredImage.ResizeToSquare(raw, size), cancellationToken)
             .to(ScalarType.Float32, model.Device);
     }
 }

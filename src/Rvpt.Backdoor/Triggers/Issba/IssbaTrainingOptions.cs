@@ -45,7 +45,7 @@ public sealed record IssbaTrainingOptions
     public long Seed { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
-    public IssbaTrainingOptions Validate()
+    public void Validate()
     {
         if (Steps < 0) throw new ArgumentException($"Steps must be >= 0; got {Steps}.", nameof(Steps));
         if (BatchSize < 1) throw new ArgumentException($"BatchSize must be >= 1; got {BatchSize}.", nameof(BatchSize));
@@ -56,6 +56,5 @@ public sealed record IssbaTrainingOptions
         if (!(ResidualWeight >= 0) || double.IsInfinity(ResidualWeight)) throw new ArgumentException($"ResidualWeight must be finite and >= 0; got {ResidualWeight}.", nameof(ResidualWeight));
         if (!(NoiseStd >= 0) || double.IsInfinity(NoiseStd)) throw new ArgumentException($"NoiseStd must be finite and >= 0; got {NoiseStd}.", nameof(NoiseStd));
         if (EvaluationImages < 1) throw new ArgumentException($"EvaluationImages must be >= 1; got {EvaluationImages}.", nameof(EvaluationImages));
-        return this;
     }
 }

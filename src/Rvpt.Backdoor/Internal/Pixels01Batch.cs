@@ -8,14 +8,14 @@ namespace Rvpt.Backdoor;
 /// the training loader of prompt tuning is <c>Rvpt.BatchLoader</c>, and files on disk are
 /// <c>ClipImageProcessor.LoadBatch</c>'s.
 /// </summary>
-internal static class UnitImageBatch
+internal static class Pixels01Batch
 {
-    /// <summary>The stacked batch, in the caller's dispose scope; <paramref name="load"/> returns a new [3, H, W] unit tensor.</summary>
+    /// <summary>The stacked batch, in the caller's dispose scope; <paramref name="load"/> returns a new [3, H, W] [0, 1] pixel tensor.</summary>
     public static Tensor Load(Func<int, Tensor> load, IReadOnlyList<int> indices, ClipEvalTransform transform, CancellationToken cancellationToken) =>
-        Load(load, indices, transform.ApplyUnit, cancellationToken);
+        Load(load, indices, transform.ApplyPixels01, cancellationToken);
 
-    /// <summary>The stacked batch of <paramref name="toUnit"/> (a [3, H, W] unit image to [3, S, S]) of each image, in the caller's dispose scope.</summary>
-    public static Tensor Load(Func<int, Tensor> load, IReadOnlyList<int> indices, Func<Tensor, Tensor> toUnit, CancellationToken cancellationToken)
+    /// <summary>The stacked batch of <paramref name="toPixels01"/> (a [3, H, W] [0, 1] pixel image to [3, S, S]) of each image, in the caller's dispose scope.</summary>
+    public static Tensor Load(Func<int, Tensor> load, IReadOnlyList<int> indices, Func<Tensor, Tensor> toPixels01, CancellationToken cancellationToken)
     {
         var rows = new Tensor[indices.Count];
         try
@@ -23,7 +23,7 @@ internal static class UnitImageBatch
             Parallel.For(0, indices.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
             {
                 using var raw = load(indices[i]);
-                rows[i] = toUnit(raw).DetachFromDisposeScope(); // built on worker threads: owned here until stacked
+                rows[i] = toPixels01(raw).DetachFromDisposeScope(); // built on worker threads: owned here until stacked
             });
             return stack(rows, 0);
         }
@@ -35,7 +35,7 @@ internal static class UnitImageBatch
 
     /// <summary>
     /// Two stacked views of each image from one decode: <paramref name="first"/> and <paramref name="second"/> map a
-    /// [3, H, W] unit image to [3, S, S]. Both batches are in the caller's dispose scope.
+    /// [3, H, W] [0, 1] pixel image to [3, S, S]. Both batches are in the caller's dispose scope.
     /// </summary>
     public static (Tensor First, Tensor Second) LoadTwoViews(Func<int, Tensor> load, IReadOnlyList<int> indices,
         Func<Tensor, Tensor> first, Func<Tensor, Tensor> second, CancellationToken cancellationToken) =>
