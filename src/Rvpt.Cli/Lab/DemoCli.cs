@@ -99,7 +99,7 @@ public static class DemoCli
             if (parse.GetValue(_model) is { } model)
             {
                 foreach (var (option, name) in new (Option, string)[] { (_quick, "--quick"), (_attacks, "--attacks"), (_cache, "--cache") })
-                    if (parse.GetResult(option) is not null)
+                    if (parse.GetResult(option) is { Implicit: false })
                         throw new CliInputException($"{name} applies to the synthetic world; a real model (--model) takes --attack, --shots and --epochs.");
                 var suite = new List<string> { "suite", "--model", model };
                 if (parse.GetValue(_tokenizer) is { } tokenizer) suite.AddRange(["--tokenizer", tokenizer]);
