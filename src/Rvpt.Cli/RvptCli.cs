@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rvpt.Cli.Commands;
+using static TorchSharp.torch;
 
 namespace Rvpt.Cli;
 
@@ -16,6 +17,7 @@ internal static class RvptCli
         {
             global.Json,
             global.Verbose,
+            global.Threads,
             ZeroShotCommand.Create(global),
             DefendCommand.Create(global),
             EvaluateCommand.Create(global),
@@ -57,6 +59,8 @@ internal static class RvptCli
             using var context = new CliContext(stdout, stderr, parse.GetValue(global.Json), parse.GetValue(global.Verbose));
             try
             {
+                if (parse.GetValue(global.Threads) is var threads and not 0)
+                    set_num_threads(threads > 0 ? threads : throw new CliInputException($"--threads must be >= 1 (or 0 for libtorch's default); got {threads}."));
                 return Task.FromResult(work(parse, context, cancellationToken));
             }
             catch (CliInputException e)
@@ -66,7 +70,7 @@ internal static class RvptCli
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                context.ErrorLine("cancelled", "work saved so far is kept (rvpt defend --resume continues a training run).");
+                context.ErrorLine("cancelled", "work saved so far is kept (rvpt defend --resume continues a training run; the lab's finished models stay in its cache).");
                 return Task.FromResult(ExitCodes.Cancelled);
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
@@ -93,4 +97,12 @@ internal sealed class GlobalOptions
     };
 
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Log the libraries' information messages (epochs, selection trials) to standard error.", Recursive = true };
+
+    /// <summary>libtorch's intra-op threads (<c>torch.set_num_threads</c>) for the whole process; 0 keeps libtorch's default.</summary>
+    public Option<int> Threads { get; } = new("--threads")
+    {
+        Description = "libtorch intra-op threads (torch.set_num_threads); 0 keeps libtorch's default (one per core).",
+        DefaultValueFactory = _ => 0,
+        Recursive = true,
+    };
 }

@@ -4,13 +4,14 @@ using Xunit;
 namespace Rvpt.Cli.Tests;
 
 /// <summary>`rvpt lab` with the quick settings: build, plant, export, and the exported model and folders in the other commands.</summary>
-public class LabTests
+[Collection(LabCollection.Name)]
+public class LabTests(LabCache lab)
 {
     [Fact]
     public void Lab_build_and_plant_export_what_defend_and_evaluate_use()
     {
         using var temp = new TempDirectory();
-        var cache = temp.File("cache");
+        var cache = lab.Path;
         var build = CliRun.Run("lab", "build", "--quick", "--cache", cache, "--export", temp.File("clean/clean.safetensors"), "--json").Json();
         Assert.Equal("clean", build.GetProperty("model").GetString());
         Assert.True(File.Exists(temp.File("clean/vocab.json")));

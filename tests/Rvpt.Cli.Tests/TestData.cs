@@ -1,3 +1,4 @@
+using Rvpt.Clip;
 using Rvpt.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -21,6 +22,43 @@ internal static class TestData
         File.Copy(Fixtures.ClipTinyFile("vocab.json"), Path.Combine(folder, "vocab.json"), overwrite: true);
         File.Copy(Fixtures.ClipTinyFile("merges.txt"), Path.Combine(folder, "merges.txt"), overwrite: true);
         return target;
+    }
+
+    /// <summary>
+    /// The same tiny CLIP in OpenCLIP's layout: a folder with <c>open_clip_model.safetensors</c> (OpenAI key names,
+    /// without the fixture's <c>__metadata__</c> config, so only <c>open_clip_config.json</c> describes the model) and
+    /// <c>open_clip_config.json</c> as OpenCLIP's <c>push_to_hf_hub</c> writes it. No tokenizer files: the text tower
+    /// has CLIP's 49,408 tokens, so the bundled vocabulary applies.
+    /// </summary>
+    public static string TinyOpenClipFolder(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var tensors = SafetensorsFile.Load(Fixtures.ClipTinyFile("tiny_clip_openai.safetensors"));
+        try
+        {
+            SafetensorsFile.Save(Path.Combine(folder, "open_clip_model.safetensors"), tensors);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+        // The fixture's config (tests/fixtures MANIFEST: ViT 32 px, patch 8, width 128, 3 blocks, 2 heads; text width
+        // 64, 2 blocks, 2 heads; QuickGELU; embed 32) in OpenCLIP's terms, with OpenAI's normalisation.
+        File.WriteAllText(Path.Combine(folder, "open_clip_config.json"), """
+            {
+              "model_cfg": {
+                "embed_dim": 32,
+                "quick_gelu": true,
+                "vision_cfg": { "image_size": 32, "layers": 3, "width": 128, "head_width": 64, "patch_size": 8 },
+                "text_cfg": { "context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2 }
+              },
+              "preprocess_cfg": {
+                "mean": [0.48145466, 0.4578275, 0.40821073],
+                "std": [0.26862954, 0.26130258, 0.27577711]
+              }
+            }
+            """);
+        return folder;
     }
 
     /// <summary>

@@ -1,7 +1,8 @@
-using Rvpt.Backdoor.Lab;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Rvpt.Backdoor;
+using Rvpt.Backdoor.Lab;
+using Rvpt.Cli.Lab;
 using Rvpt.Clip;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -12,34 +13,18 @@ namespace Rvpt.Cli.Commands;
 /// <summary>
 /// <c>rvpt lab</c>: the synthetic world of <see cref="SyntheticBackdoorLab"/> from the shell: build (or load from the
 /// model cache) the clean tiny CLIP, plant a backdoor, and export either as a checkpoint plus image folders, so the
-/// other commands (defend, evaluate, suite) run on it.
+/// other commands (defend, evaluate, suite) run on it; <c>rvpt lab demo</c> (<see cref="LabDemoCommand"/>) is the
+/// demo's whole table.
 /// </summary>
 internal static class LabCommand
 {
     public static Command Create(GlobalOptions global)
     {
-        var lab = new Command("lab", "The synthetic world: build the clean tiny CLIP, plant backdoors, export them for the other commands.");
+        var lab = new Command("lab", "The synthetic world: build the clean tiny CLIP, plant backdoors, export them for the other commands, run the demo's table.");
         lab.Add(Build(global));
         lab.Add(Plant(global));
+        lab.Add(LabDemoCommand.Create(global));
         return lab;
-    }
-
-    private sealed class LabOptions
-    {
-        public Option<string?> Cache { get; } = new("--cache") { Description = "Model cache folder (default $RVPT_CACHE, else ~/.cache/rvpt)." };
-        public Option<bool> Quick { get; } = new("--quick") { Description = "Small, fast settings (a smoke test: the models are barely trained)." };
-        public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-
-        public void AddTo(Command c)
-        {
-            c.Add(Cache);
-            c.Add(Quick);
-            c.Add(Device);
-        }
-
-        public SyntheticBackdoorLab Open(ParseResult parse, CliContext context) =>
-            new(new SyntheticModelStore(Path.Combine(parse.GetValue(Cache) ?? SyntheticModelStore.DefaultRoot(), "synthetic"), context.Logger),
-                parse.GetValue(Quick) ? SyntheticLabOptions.Quick : new SyntheticLabOptions(), context.Logger);
     }
 
     private static Command Build(GlobalOptions global)

@@ -86,7 +86,15 @@ internal static class SuiteCommand
             report.Save(s.Out);
             AtomicText.Write(Path.Combine(s.Out, "suite.json"), Details(s, result).ToJsonString(JsonOutput.Indented));
             ReportCharts.Write(report, s.Out);
-            context.Note($"Wrote {Path.Combine(s.Out, "results.md")}, results.csv, results.json, suite.json, asr.png, ca.png");
+            var charts = "asr.png, ca.png";
+            if (result.ResistivityBefore is not null)
+            {
+                var file = $"resistivity-{ReportCharts.Slug(trigger.Name)}.png";
+                ReportCharts.Resistivity(Path.Combine(s.Out, file),
+                    $"Perturbation resistivity per block, {trigger.Name} model: undefended (dashed) vs RVPT (solid)", result.ResistivityBefore, result.ResistivityAfter);
+                charts += ", " + file;
+            }
+            context.Note($"Wrote {Path.Combine(s.Out, "results.md")}, results.csv, results.json, suite.json, {charts}");
             return report;
         }
         finally

@@ -33,12 +33,12 @@ internal static class CliChecks
     public static double PositiveFinite(double value, string option) =>
         value > 0 && double.IsFinite(value) ? value : throw new CliInputException($"{option} must be positive and finite; got {value.ToString(CultureInfo.InvariantCulture)}.");
 
-    /// <summary>A comma-separated list of integers, e.g. "1,2,3".</summary>
-    public static IReadOnlyList<int> IntList(string text, string option)
+    /// <summary>A comma-separated list of distinct seeds (64-bit integers), e.g. "1,2,3".</summary>
+    public static IReadOnlyList<long> SeedList(string text, string option)
     {
-        var values = new List<int>();
+        var values = new List<long>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            values.Add(int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+            values.Add(long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
                 ? v : throw new CliInputException($"{option}: '{part}' is not an integer (expected a comma-separated list such as 1,2,3)."));
         if (values.Count == 0) throw new CliInputException($"{option} needs at least one integer.");
         if (values.Distinct().Count() != values.Count) throw new CliInputException($"{option} '{text}' names a value twice.");

@@ -88,7 +88,7 @@ internal sealed class SuiteOptions
             Trigger = trigger,
             Target = target,
             Defences = ParseDefences(parse.GetValue(Defences)!),
-            Seeds = CliChecks.IntList(parse.GetValue(Seeds)!, "--seeds").Select(seed => (long)seed).Order().ToArray(),
+            Seeds = CliChecks.SeedList(parse.GetValue(Seeds)!, "--seeds").Order().ToArray(),
             Shots = CliChecks.Positive(parse.GetValue(Shots), "--shots"),
             Epochs = CliChecks.Positive(parse.GetValue(Epochs), "--epochs"),
             Depth = parse.GetValue(Depth) is { } d ? CliChecks.NonNegative(d, "--depth") : null,

@@ -1,17 +1,32 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Rvpt.Backdoor;
 using Spectre.Console;
 
-namespace Rvpt.Demo;
+namespace Rvpt.Cli.Lab;
 
-/// <summary>Prints the "ASR% (CA%)" table and a plain statement of what happened.</summary>
-internal static class DemoSummary
+/// <summary>
+/// Prints the lab demo's result on standard output: the "ASR% (CA%)" table and a plain statement per attack, or with
+/// <c>--json</c> one document with the cells, the planting gates and the output folder.
+/// </summary>
+internal static class LabDemoSummary
 {
-    public static void Print(DemoConsole ui, DefenceReport report, IReadOnlyList<DemoOutcome> outcomes, string outputDirectory, TimeSpan elapsed)
+    public static void Print(CliContext context, DefenceReport report, IReadOnlyList<LabDemoOutcome> outcomes, string outputDirectory, TimeSpan elapsed)
     {
-        var attacks = outcomes.Select(o => o.Attack).ToList();
+        if (context.Json)
+        {
+            context.WriteJson(new JsonObject
+            {
+                ["output"] = Path.GetFullPath(outputDirectory),
+                ["elapsed_seconds"] = elapsed.TotalSeconds,
+                ["gates"] = new JsonArray(outcomes.Select(o => (JsonNode)new JsonObject { ["attack"] = o.Attack, ["planted"] = o.GatePassed, ["text"] = o.GateText }).ToArray()),
+                ["results"] = JsonNode.Parse(report.ToJson()),
+            }.ToJsonString(JsonOutput.Indented));
+            return;
+        }
+        var ui = context.Out;
         var table = new Table().Title("ASR% (CA%), mean ± sd over seeds").AddColumn("defence");
-        foreach (var a in attacks) table.AddColumn(new TableColumn(Markup.Escape(a)).RightAligned());
+        foreach (var o in outcomes) table.AddColumn(new TableColumn(Markup.Escape(o.Attack)).RightAligned());
         var defences = outcomes.SelectMany(o => o.Suite.Runs).Select(r => r.Defence).Distinct().ToList();
         foreach (var d in defences)
         {
@@ -20,22 +35,22 @@ internal static class DemoSummary
             {
                 var runs = o.Suite.Runs.Where(r => r.Defence == d).ToList();
                 var text = runs.Count == 0 ? "-" : Cell(runs);
-                row.Add(o.GatePassed == false ? $"[grey]{Markup.Escape(text)} *[/]" : Markup.Escape(text));
+                row.Add(o.GatePassed ? Markup.Escape(text) : $"[grey]{Markup.Escape(text)} *[/]");
             }
             table.AddRow(row.ToArray());
         }
-        ui.Ansi.Write(table);
-        if (outcomes.Any(o => o.GatePassed == false))
-            ui.Rich("[grey]* the backdoor did not reach the planting gate; these cells do not measure a defence.[/]");
+        ui.Write(table);
+        if (outcomes.Any(o => !o.GatePassed))
+            ui.MarkupLine("[grey]* the backdoor did not reach the planting gate; these cells do not measure a defence.[/]");
 
-        ui.Line();
-        foreach (var o in outcomes) ui.Line(Statement(o));
-        ui.Line();
-        ui.Line($"Finished in {elapsed.TotalMinutes:F1} min. Results (report.md, results.md/.csv/.json, selection.json, asr.png, ca.png, resistivity-*.png) are in:");
-        ui.Rich($"  [bold]{Markup.Escape(Path.GetFullPath(outputDirectory))}[/]");
+        ui.WriteLine();
+        foreach (var o in outcomes) ui.WriteLine(Statement(o));
+        ui.WriteLine();
+        ui.WriteLine($"Finished in {elapsed.TotalMinutes:F1} min. Results (report.md, results.md/.csv/.json, selection.json, asr.png, ca.png, resistivity-*.png) are in:");
+        ui.MarkupLine($"  [bold]{Markup.Escape(Path.GetFullPath(outputDirectory))}[/]");
     }
 
-    private static string Statement(DemoOutcome o)
+    private static string Statement(LabDemoOutcome o)
     {
         var none = o.Suite.Runs.FirstOrDefault(r => r.Defence == DefenceKind.None)?.Metrics;
         var rvpt = o.Suite.Runs.Where(r => r.Defence == DefenceKind.Rvpt).ToList();
@@ -48,7 +63,7 @@ internal static class DemoSummary
         if (vpt.Count > 0)
             text += string.Create(CultureInfo.InvariantCulture, $"; plain VPT reached ASR {100 * vpt.Average(r => r.Metrics.AttackSuccessRate):F1}%");
         bool claim = asr <= 0.1 * asr0 && ca >= ca0 - 0.02 && (vpt.Count == 0 || asr < vpt.Average(r => r.Metrics.AttackSuccessRate));
-        return text + (o.GatePassed == false ? " (not meaningful: gate failed)." : claim
+        return text + (!o.GatePassed ? " (not meaningful: gate failed)." : claim
             ? " - the paper's claim holds here (>= 90% relative ASR drop, CA within 2 pts, better than VPT)."
             : " - the paper's claim does NOT hold here (needs >= 90% relative ASR drop, CA within 2 pts, better than VPT).");
     }

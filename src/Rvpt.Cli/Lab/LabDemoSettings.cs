@@ -1,10 +1,10 @@
 using Rvpt.Backdoor;
 using Rvpt.Backdoor.Lab;
 
-namespace Rvpt.Demo;
+namespace Rvpt.Cli.Lab;
 
 /// <summary>Everything one synthetic demo run does; <see cref="Default"/> and <see cref="Quick"/> are the presets.</summary>
-internal sealed record DemoSettings
+internal sealed record LabDemoSettings
 {
     /// <summary>Preset name, shown in the report.</summary>
     public required string Preset { get; init; }
@@ -41,7 +41,7 @@ internal sealed record DemoSettings
     /// on 32-pixel images a crop down to 8% of the area cuts the shape away, and with it VPT's validation accuracy fell
     /// to 58% (from 95% without it) on the Blended model.
     /// </summary>
-    public static DemoSettings Default { get; } = new()
+    public static LabDemoSettings Default { get; } = new()
     {
         Preset = "default",
         Lab = new SyntheticLabOptions(),
@@ -57,7 +57,7 @@ internal sealed record DemoSettings
     /// A smoke test of the whole pipeline in about a minute: a barely trained clean model, short planting and
     /// defences. Its numbers mean nothing (the gates will usually fail and say so); it proves every phase runs.
     /// </summary>
-    public static DemoSettings Quick { get; } = new()
+    public static LabDemoSettings Quick { get; } = new()
     {
         Preset = "quick",
         Lab = SyntheticLabOptions.Quick,

@@ -1,28 +1,28 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging;
 using Rvpt.Backdoor;
 using Rvpt.Backdoor.Lab;
 using Rvpt.Clip;
 using static TorchSharp.torch;
 
-namespace Rvpt.Demo;
+namespace Rvpt.Cli.Lab;
 
 /// <summary>
-/// The demo on the synthetic world: load or build the clean model, plant one backdoor per attack, run every defence
-/// against each, write the report. Nothing is downloaded.
+/// The demo's table on the synthetic world (<c>rvpt lab demo</c>, and <c>samples/Rvpt.Demo</c> through
+/// <see cref="DemoCli"/>): load or build the clean model, plant one backdoor per attack, run every defence against
+/// each, write the report. Nothing is downloaded.
 /// </summary>
-internal sealed class SyntheticDemo(DemoSettings settings, PromptOverride prompts, DemoConsole ui, string outputDirectory, string cacheDirectory, Device device, ILogger logger)
+internal sealed class LabDemo(LabDemoSettings settings, PromptOverride prompts, CliContext context, string outputDirectory, SyntheticModelStore store, Device device)
 {
     public int Run(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var store = new SyntheticModelStore(cacheDirectory, logger);
+        var logger = context.Logger;
         var lab = new SyntheticBackdoorLab(store, settings.Lab, logger);
-        ui.Rich($"[bold]RVPT demo[/] ({settings.Preset} preset): a synthetic world of {lab.World.ClassNames.Count} shape classes, target class [yellow]{lab.Options.TargetClass}[/].");
-        ui.Line($"Models are cached in {store.Root}{(lab.HasCleanModel ? " (clean model found)" : " (the clean model is built on this first run)")}.");
+        context.Note($"RVPT demo ({settings.Preset} preset): a synthetic world of {lab.World.ClassNames.Count} shape classes, target class {lab.Options.TargetClass}.");
+        context.Note($"Models are cached in {store.Root}{(lab.HasCleanModel ? " (clean model found)" : " (the clean model is built on this first run)")}.");
 
-        using var clean = ui.Phase(lab.HasCleanModel ? "Loading the clean CLIP" : "Pre-training the clean CLIP", report =>
+        using var clean = ProgressDisplay.Run(context, lab.HasCleanModel ? "Loading the clean CLIP" : "Pre-training the clean CLIP", report =>
             lab.GetCleanModel(device, new InlineProgress<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"step {p.Step}/{p.TotalSteps}, loss {p.Loss:F3}")), cancellationToken));
         using var test = lab.TestSet(settings.TestImages);
         using var validation = lab.ValidationSet(settings.ValidationImages);
@@ -31,16 +31,16 @@ internal sealed class SyntheticDemo(DemoSettings settings, PromptOverride prompt
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, settings.Suite.EvaluationBatchSize);
 
         var suite = new DefenceSuite(settings.Suite with { Prompts = prompts.Apply(clean.Config.Vision, settings.Suite.Prompts) }, logger);
-        var outcomes = new List<DemoOutcome>();
+        var outcomes = new List<LabDemoOutcome>();
         foreach (var attack in settings.Attacks)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var planted = ui.Phase(lab.HasPlantedModel(attack) ? $"Loading the {attack} model" : $"Planting {attack}", report =>
+            using var planted = ProgressDisplay.Run(context, lab.HasPlantedModel(attack) ? $"Loading the {attack} model" : $"Planting {attack}", report =>
                 lab.GetPlantedModel(attack, clean, device, new InlineProgress<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"{p.Phase} {p.Step}/{p.TotalSteps}")), cancellationToken));
             BackdoorMetrics cleanMetrics;
             using (var classifier = ZeroShotImageClassifier.Create(clean, test.ClassNames, settings.Suite.Templates))
                 cleanMetrics = evaluator.Evaluate(classifier, test, planted.Trigger, lab.TargetClassIndex, device: device, cancellationToken: cancellationToken);
-            var result = ui.Phase($"Defending {attack}", report =>
+            var result = ProgressDisplay.Run(context, $"Defending {attack}", report =>
                 suite.Run(new DefenceSuiteRequest(planted.Model, pool, validation, test)
                     {
                         Attack = planted.Trigger.Name, Trigger = planted.Trigger, TargetClass = lab.TargetClassIndex, CleanPairs = pairs,
@@ -50,19 +50,20 @@ internal sealed class SyntheticDemo(DemoSettings settings, PromptOverride prompt
             bool passed = none.AttackSuccessRate >= settings.GateAsr && none.CleanAccuracy >= cleanMetrics.CleanAccuracy - settings.GateCaDrop;
             var gate = string.Create(CultureInfo.InvariantCulture,
                 $"{(passed ? "planted" : "NOT planted")} (ASR {100 * none.AttackSuccessRate:F1}% vs gate {100 * settings.GateAsr:F0}%, CA {100 * none.CleanAccuracy:F1}% vs clean {100 * cleanMetrics.CleanAccuracy:F1}% - {100 * settings.GateCaDrop:F0} pts)");
-            outcomes.Add(new DemoOutcome(planted.Trigger.Name, cleanMetrics, result, passed, gate));
-            ui.Line($"  {planted.Trigger.Name}: {gate}");
+            outcomes.Add(new LabDemoOutcome(planted.Trigger.Name, cleanMetrics, result, passed, gate));
+            context.Note($"  {planted.Trigger.Name}: {gate}");
         }
 
         var settingsLines = new List<string>
         {
+            // The README's main command; `rvpt lab demo` runs the same code with the same presets.
             $"Preset: {settings.Preset}; command: `dotnet run --project samples/Rvpt.Demo -c Release{(settings.Preset == "default" ? "" : " -- --" + settings.Preset)}`",
-            string.Create(CultureInfo.InvariantCulture, $"Clean model: {clean.Config.ParameterCount:N0} parameters, zero-shot test accuracy {100 * outcomes.FirstOrDefault()?.CleanModel?.CleanAccuracy ?? double.NaN:F1}%"),
+            string.Create(CultureInfo.InvariantCulture, $"Clean model: {clean.Config.ParameterCount:N0} parameters, zero-shot test accuracy {100 * outcomes.FirstOrDefault()?.CleanModel.CleanAccuracy ?? double.NaN:F1}%"),
             $"Test: {test.Count} images, validation: {validation.Count} images (selection only), shots: {settings.Suite.Shots} per class from a pool of {pool.Count}, seeds: {string.Join(", ", settings.Suite.Seeds)}",
             $"Device: {device.type}, threads: {get_num_threads()}, wall time: {clock.Elapsed.TotalMinutes:F1} min",
         };
-        var report = ui.Phase("Writing the report", _ => DemoReportWriter.Write(outputDirectory, "RVPT on the synthetic world: ASR% (CA%)", outcomes, settingsLines));
-        DemoSummary.Print(ui, report, outcomes, outputDirectory, clock.Elapsed);
-        return 0;
+        var report = ProgressDisplay.Run(context, "Writing the report", _ => LabDemoReport.Write(outputDirectory, "RVPT on the synthetic world: ASR% (CA%)", outcomes, settingsLines));
+        LabDemoSummary.Print(context, report, outcomes, outputDirectory, clock.Elapsed);
+        return ExitCodes.Success;
     }
 }

@@ -1,4 +1,4 @@
-namespace Rvpt.Demo;
+namespace Rvpt.Cli;
 
 /// <summary>Mean and sample standard deviation over seeds (0 for a single value).</summary>
 internal static class SeedStatistics

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Rvpt.Backdoor.Lab;
+
+namespace Rvpt.Cli.Lab;
+
+/// <summary>
+/// <c>rvpt lab demo</c>: the demo's whole table on the synthetic world (<see cref="LabDemo"/>). <c>samples/Rvpt.Demo</c>
+/// is a thin caller of this command (<see cref="DemoCli"/>).
+/// </summary>
+internal static class LabDemoCommand
+{
+    public const string AttackHelp = "badnets, blended, wanet, badclip or issba";
+
+    public static Command Create(GlobalOptions global)
+    {
+        var lab = new LabOptions();
+        var seeds = new Option<string?>("--seeds") { Description = "Few-shot seeds, comma-separated (default 1). docs/results.md uses 1,2,3." };
+        var attacks = new Option<string?>("--attacks") { Description = $"Synthetic attacks to plant and defend, comma-separated (default badnets,blended,wanet,badclip; one of {AttackHelp})." };
+        var output = new Option<string>("--out", "-o") { Description = "Output folder of the report and charts.", DefaultValueFactory = _ => DefaultOutput };
+        var depth = new Option<int?>("--depth") { Description = "Unprompted depth D (default: the paper's 3/12 of the blocks, 1 on the synthetic model)." };
+        var tokens = new Option<int?>("--tokens") { Description = "Prompt tokens per block b (default: the paper's 50 per 49 patches, capped at 50; 16 on the synthetic model)." };
+        var alpha = new Option<double?>("--alpha") { Description = "RVPT's repelling weight alpha (default 2, the paper's)." };
+        var command = new Command("demo", "The demo's table: build the clean tiny CLIP, plant every attack, run none, VPT, linear probe, CleanCLIP and RVPT against each; report ASR% (CA%).");
+        lab.AddTo(command);
+        foreach (var o in new Option[] { seeds, attacks, output, depth, tokens, alpha }) command.Add(o);
+        RvptCli.SetWork(command, global, (parse, context, ct) =>
+        {
+            var device = ModelOptions.ParseDevice(parse.GetValue(lab.Device)!);
+            var settings = parse.GetValue(lab.Quick) ? LabDemoSettings.Quick : LabDemoSettings.Default;
+            if (parse.GetValue(seeds) is { } seedText)
+                settings = settings with { Suite = settings.Suite with { Seeds = CliChecks.SeedList(seedText, "--seeds") } };
+            if (parse.GetValue(alpha) is { } a)
+                settings = settings with { Suite = settings.Suite with { Alpha = a >= 0 && double.IsFinite(a) ? a : throw new CliInputException($"--alpha must be finite and >= 0; got {a}.") } };
+            if (parse.GetValue(attacks) is { } attackText) settings = settings with { Attacks = ParseAttacks(attackText) };
+            var prompts = new PromptOverride(
+                parse.GetValue(depth) is { } d ? CliChecks.NonNegative(d, "--depth") : null,
+                parse.GetValue(tokens) is { } b ? CliChecks.Positive(b, "--tokens") : null);
+            var outputDirectory = Path.GetFullPath(parse.GetValue(output)!);
+            return new LabDemo(settings, prompts, context, outputDirectory, lab.Store(parse, context), device).Run(ct);
+        });
+        return command;
+    }
+
+    /// <summary>The default output folder, <c>artifacts/demo</c> (relative to the working directory).</summary>
+    public static string DefaultOutput => Path.Combine("artifacts", "demo");
+
+    private static IReadOnlyList<SyntheticAttack> ParseAttacks(string text)
+    {
+        var result = new List<SyntheticAttack>();
+        foreach (var p in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            result.Add(Enum.TryParse<SyntheticAttack>(p, ignoreCase: true, out var a) && Enum.IsDefined(a)
+                ? a : throw new CliInputException($"--attacks: unknown attack '{p}'; expected {AttackHelp}."));
+        return result.Count > 0 ? result : throw new CliInputException($"--attacks needs at least one of {AttackHelp}.");
+    }
+}
