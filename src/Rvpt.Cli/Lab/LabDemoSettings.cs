@@ -47,7 +47,7 @@ internal sealed record LabDemoSettings
         Lab = new SyntheticLabOptions(),
         Suite = new DefenceSuiteOptions
         {
-            PromptTraining = new TrainingOptions { Augment = false, CacheFrozenClassTokens = true }, // the cache gives bit-identical prompts
+            PromptTraining = new TrainingOptions { Augment = false }, // so the per-sample caches (on by default) act; the prompts are bit-identical
             CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = 2, BatchSize = 64 } },
         },
         Attacks = [SyntheticAttack.BadNets, SyntheticAttack.Blended, SyntheticAttack.WaNet, SyntheticAttack.BadClip],

@@ -77,8 +77,9 @@ public sealed class FewShotTrainer
         using var optimizer = IPromptOptimizer.Create(_prompts.Prompts, Options);
         var schedule = new CosineWarmupSchedule(Options);
         var loader = new BatchLoader(data, clip.ImageProcessor, Options.LoaderOptions(data.Count));
-        using var trunkCache = CacheIfUnaugmented(Options.CacheSharedTrunk, nameof(TrainingOptions.CacheSharedTrunk), () => new SharedTrunkCache(data.Count));
-        using var frozenCache = CacheIfUnaugmented(Options.CacheFrozenClassTokens, nameof(TrainingOptions.CacheFrozenClassTokens), () => new FrozenClassTokenCache(data.Count));
+        var caches = TrainingCachePlan.For(Options, _prompts, data.Count, _logger);
+        using var trunkCache = caches.SharedTrunk ? new SharedTrunkCache(data.Count) : null;
+        using var frozenCache = caches.FrozenClassTokens ? new FrozenClassTokenCache(data.Count) : null;
         var checkpoint = new TrainingCheckpointer(Options, _prompts, optimizer, TrainingRun.Describe(Options, _loss, _prompts, data, _templates),
             loader.BatchesPerEpoch, _logger);
         var start = checkpoint.Resume();
@@ -172,15 +173,6 @@ public sealed class FewShotTrainer
                 epoch + 1, Options.EarlyStoppingPatience, tracker.BestEpoch, tracker.BestAccuracy);
         tracker.StoppedEarly = stop;
         return stop;
-    }
-
-    /// <summary>A per-sample cache when <paramref name="wanted"/> and augmentation is off (augmented images differ every epoch), else null.</summary>
-    private T? CacheIfUnaugmented<T>(bool wanted, string option, Func<T> create) where T : class
-    {
-        if (!wanted) return null;
-        if (!Options.Augment) return create();
-        _logger.LogInformation("{Option} has no effect with augmentation on: every epoch sees other crops.", option);
-        return null;
     }
 
     private void Report(IProgress<TrainingProgress>? progress, TrainingProgress report)

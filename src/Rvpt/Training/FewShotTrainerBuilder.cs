@@ -109,16 +109,21 @@ public sealed class FewShotTrainerBuilder
     public FewShotTrainerBuilder MixedPrecision(ScalarType computeDType = ScalarType.BFloat16) { _options = _options with { ComputeDType = computeDType }; return this; }
 
     /// <summary>
-    /// Reuse each sample's frozen-branch class tokens in later epochs (only with augmentation off). See
+    /// Reuse each sample's frozen-branch class tokens in later epochs (only with augmentation off; on by default). See
     /// <see cref="TrainingOptions.CacheFrozenClassTokens"/>.
     /// </summary>
     public FewShotTrainerBuilder CacheFrozenClassTokens(bool cache = true) { _options = _options with { CacheFrozenClassTokens = cache }; return this; }
 
     /// <summary>
-    /// Reuse each sample's shared-trunk output in later epochs (only with augmentation off). See
+    /// Reuse each sample's shared-trunk output in later epochs (only with augmentation off; on by default). See
     /// <see cref="TrainingOptions.CacheSharedTrunk"/>.
     /// </summary>
     public FewShotTrainerBuilder CacheSharedTrunk(bool cache = true) { _options = _options with { CacheSharedTrunk = cache }; return this; }
+
+    /// <summary>
+    /// Bytes the per-sample caches may hold together (default 2 GiB). See <see cref="TrainingOptions.CacheMemoryBudget"/>.
+    /// </summary>
+    public FewShotTrainerBuilder CacheMemoryBudget(long bytes) { _options = _options with { CacheMemoryBudget = bytes }; return this; }
 
     /// <summary>Uses complete options.</summary>
     public FewShotTrainerBuilder WithOptions(TrainingOptions options) { _options = options ?? throw new ArgumentNullException(nameof(options)); return this; }

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Rvpt;
+
+/// <summary>
+/// Which per-sample caches a <see cref="FewShotTrainer.Fit"/> run keeps: <see cref="FrozenClassTokenCache"/> and
+/// <see cref="SharedTrunkCache"/> when their options ask for them, augmentation is off (an augmented image differs every
+/// epoch) and their full size fits in <see cref="TrainingOptions.CacheMemoryBudget"/>. The frozen class tokens are
+/// planned first: they are about a fifth of the trunk's rows at the paper's D and save more work per byte. A cache
+/// left out changes nothing but speed: both give bit-identical prompts.
+/// </summary>
+internal readonly record struct TrainingCachePlan(bool FrozenClassTokens, bool SharedTrunk, long FrozenBytes, long TrunkBytes)
+{
+    /// <summary>Plans the caches of a run over <paramref name="samples"/> samples and logs what was left out and why.</summary>
+    public static TrainingCachePlan For(TrainingOptions options, DeepPromptInjector prompts, int samples, ILogger logger)
+    {
+        var vision = prompts.Clip.Config.Vision;
+        var dtype = options.ComputeDType ?? prompts.ComputeDType;
+        long element = dtype.ElementSize();
+        long tokens = 1L + (long)vision.GridSize * vision.GridSize;
+        long frozenBytes = samples * (long)(vision.Layers - prompts.UnpromptedDepth) * vision.Width * element;
+        long trunkBytes = samples * tokens * vision.Width * element;
+
+        if (options.Augment)
+        {
+            foreach (var (wanted, name) in new[] { (options.CacheFrozenClassTokens, nameof(TrainingOptions.CacheFrozenClassTokens)), (options.CacheSharedTrunk, nameof(TrainingOptions.CacheSharedTrunk)) })
+                if (wanted) logger.LogDebug("{Option} has no effect with augmentation on: every epoch sees other crops.", name);
+            return new TrainingCachePlan(false, false, frozenBytes, trunkBytes);
+        }
+
+        long left = options.CacheMemoryBudget;
+        bool frozen = Fits(options.CacheFrozenClassTokens, frozenBytes, nameof(TrainingOptions.CacheFrozenClassTokens));
+        bool trunk = Fits(options.CacheSharedTrunk, trunkBytes, nameof(TrainingOptions.CacheSharedTrunk));
+        return new TrainingCachePlan(frozen, trunk, frozenBytes, trunkBytes);
+
+        bool Fits(bool wanted, long bytes, string name)
+        {
+            if (!wanted) return false;
+            if (bytes <= left)
+            {
+                left -= bytes;
+                return true;
+            }
+            logger.LogInformation(
+                "{Option}: the cache would hold {Bytes:N0} bytes ({Samples} samples, {DType}), more than the {Left:N0} bytes left of TrainingOptions.CacheMemoryBudget ({Budget:N0}); training without it (same results, slower).",
+                name, bytes, samples, dtype, left, options.CacheMemoryBudget);
+            return false;
+        }
+    }
+}
