@@ -8,7 +8,8 @@
 #   benchmarks/compare.sh [--batch 32] [--threads 2] [--steps 5] [--warmup 1] [--dtypes "float32 bfloat16"]
 #                         [--repeat 1] [--layernorm openai|plain] [--bf16 "copy autocast"]
 #                         [--rvpt-variants "default last-block cached"] [--epoch-classes 0] [--shots 16]
-#                         [--epochs 2] [--memory-steps 0] [--machine-openblas] [--out DIR] [--skip-loader] [--mkl-shim]
+#                         [--epochs 2] [--memory-steps 0] [--machine-openblas] [--out DIR] [--skip-loader] [--skip-step]
+#                         [--mkl-shim]
 #
 # Variants, every one reported:
 # - PyTorch: float32; bfloat16 as a bfloat16 copy of the frozen tower (--bf16 copy, what Rvpt's MixedPrecision does)
@@ -24,6 +25,7 @@
 # a plain loop, no caching), --epochs epochs each, and reports the epochs after the first. --memory-steps N (> 0) runs
 # Rvpt's memory mode for N steps in each dtype (RSS and live tensors after every step). --layernorm picks the
 # reference's LayerNorm: openai (default; float32 as OpenAI's CLIP defines it; autocast needs it) or plain.
+# --skip-step leaves out the forward and step runs (for an epoch or memory measurement alone).
 # --mkl-shim builds benchmarks/mkl-on-amd/intel_cpu_true.c (needs ${CC:-cc}) and preloads it into the Rvpt runs.
 #
 # OpenBLAS: this machine kind sets OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE), which forces Debian PyTorch's OpenBLAS
@@ -40,7 +42,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 batch=32 threads=2 steps=5 warmup=1 dtypes="float32 bfloat16" bf16="copy autocast" out="" loader=1 repeat=1
 layernorm=openai shim=0 variants="default last-block cached" epoch_classes=0 shots=16 epochs=2 memory_steps=0
-machine_openblas=0
+machine_openblas=0 step=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --batch) batch="$2"; shift 2 ;;
@@ -60,7 +62,8 @@ while [[ $# -gt 0 ]]; do
     --mkl-shim) shim=1; shift ;;
     --out) out="$2"; shift 2 ;;
     --skip-loader) loader=0; shift ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    --skip-step) step=0; shift ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -119,7 +122,7 @@ echo "PyTorch's OpenBLAS kernels: $core" >>"$out/machine.txt"
 for dtype in $dtypes; do
   run "ts-matmul-$dtype" "${ts[@]}" matmul --dtype "$dtype" --threads "$threads" --reps 5
   run "py-matmul-$dtype" "${pt[@]}" --what matmul --dtype "$dtype" --threads "$threads" --steps 5
-  for ((r = 1; r <= repeat; r++)); do
+  for ((r = 1; r <= repeat * step; r++)); do
     run "ts-forward-$dtype-default.r$r" "${ts[@]}" step --what forward --dtype "$dtype" --batch "$batch" "${common[@]}"
     run "py-forward-$dtype-eager.r$r" "${pt[@]}" --what forward --dtype "$dtype" --layernorm "$layernorm" --batch "$batch" "${common[@]}"
     for v in $variants; do
