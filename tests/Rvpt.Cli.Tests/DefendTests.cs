@@ -128,5 +128,6 @@ public class DefendTests
         CliRun.AssertBadInput(CliRun.Run("defend", "--model", model, "--train", train, "--out", output, "--shots", "2", "--depth", "3"), "--depth 3", "3 vision blocks");
         CliRun.AssertBadInput(CliRun.Run("defend", "--model", model, "--train", train, "--out", output, "--optimizer", "lion"), "--optimizer 'lion'");
         CliRun.AssertBadInput(CliRun.Run("defend", "--model", model, "--train", train, "--out", output, "--val-fraction", "1.5"), "--val-fraction");
+        CliRun.AssertBadInput(CliRun.Run("defend", "--model", model, "--train", train, "--out", output, "--cache-mib", "-1"), "--cache-mib must be >= 0");
     }
 }

@@ -40,10 +40,11 @@ internal static class DefendCommand
         var templates = new Option<string>("--templates") { Description = "photo, imagenet or a template file.", DefaultValueFactory = _ => "photo" };
         var patience = new Option<int>("--patience") { Description = "Stop when the validation accuracy has not improved for this many epochs and keep the best epoch's prompts (0: never).", DefaultValueFactory = _ => 0 };
         var mixed = new Option<bool>("--mixed-precision") { Description = "Compute the frozen image tower in bfloat16 (prompts and loss stay float32)." };
+        var cacheMib = new Option<int>("--cache-mib") { Description = "Memory the per-sample caches may hold without augmentation (frozen class tokens first, then the trunk; exact, only faster); 0 turns them off.", DefaultValueFactory = _ => 2048 };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint after Ctrl+C or a crash (same settings and data)." };
         var command = new Command("defend", "Train RVPT prompts against a backdoor on a few clean shots per class; resumable.");
         model.AddTo(command);
-        foreach (var o in new Option[] { train, val, valFraction, output, classes, shots, epochs, depth, tokens, alpha, lr, optimizer, batch, seed, augment, templates, patience, mixed, resume })
+        foreach (var o in new Option[] { train, val, valFraction, output, classes, shots, epochs, depth, tokens, alpha, lr, optimizer, batch, seed, augment, templates, patience, mixed, cacheMib, resume })
             command.Add(o);
 
         RvptCli.SetWork(command, global, (parse, context, ct) =>
@@ -74,6 +75,7 @@ internal static class DefendCommand
             };
             int seedValue = parse.GetValue(seed);
             int patienceValue = CliChecks.NonNegative(parse.GetValue(patience), "--patience");
+            long cacheBytes = CliChecks.NonNegative(parse.GetValue(cacheMib), "--cache-mib") * (1L << 20);
             var templateList = CliChecks.Templates(parse.GetValue(templates)!);
             var checkpointDir = Path.Combine(outDir, CheckpointFolder);
             bool resuming = parse.GetValue(resume);
@@ -106,6 +108,7 @@ internal static class DefendCommand
                 EarlyStoppingPatience = patienceValue,
                 CheckpointDirectory = checkpointDir,
                 ComputeDType = parse.GetValue(mixed) ? TorchSharp.torch.ScalarType.BFloat16 : null,
+                CacheMemoryBudget = cacheBytes,
             };
             try
             {
