@@ -122,7 +122,7 @@ echo "PyTorch's OpenBLAS kernels: $core" >>"$out/machine.txt"
 for dtype in $dtypes; do
   run "ts-matmul-$dtype" "${ts[@]}" matmul --dtype "$dtype" --threads "$threads" --reps 5
   run "py-matmul-$dtype" "${pt[@]}" --what matmul --dtype "$dtype" --threads "$threads" --steps 5
-  for ((r = 1; r <= repeat * step; r++)); do
+  for ((r = 1; r <= repeat * step; r++)); do # no forward/step runs with --skip-step
     run "ts-forward-$dtype-default.r$r" "${ts[@]}" step --what forward --dtype "$dtype" --batch "$batch" "${common[@]}"
     run "py-forward-$dtype-eager.r$r" "${pt[@]}" --what forward --dtype "$dtype" --layernorm "$layernorm" --batch "$batch" "${common[@]}"
     for v in $variants; do

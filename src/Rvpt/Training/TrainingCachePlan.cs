@@ -11,29 +11,30 @@ namespace Rvpt;
 /// planned first: they are about a fifth of the trunk's rows at the paper's D and save more work per byte. A cache
 /// left out changes nothing but speed: both give bit-identical prompts.
 /// </summary>
-internal readonly record struct TrainingCachePlan(bool FrozenClassTokens, bool SharedTrunk, long FrozenBytes, long TrunkBytes)
+internal readonly record struct TrainingCachePlan(bool FrozenClassTokens, bool SharedTrunk)
 {
     /// <summary>Plans the caches of a run over <paramref name="samples"/> samples and logs what was left out and why.</summary>
     public static TrainingCachePlan For(TrainingOptions options, DeepPromptInjector prompts, int samples, ILogger logger)
     {
-        var vision = prompts.Clip.Config.Vision;
-        var dtype = options.ComputeDType ?? prompts.ComputeDType;
-        long element = dtype.ElementSize();
-        long tokens = 1L + (long)vision.GridSize * vision.GridSize;
-        long frozenBytes = samples * (long)(vision.Layers - prompts.UnpromptedDepth) * vision.Width * element;
-        long trunkBytes = samples * tokens * vision.Width * element;
-
         if (options.Augment)
         {
-            foreach (var (wanted, name) in new[] { (options.CacheFrozenClassTokens, nameof(TrainingOptions.CacheFrozenClassTokens)), (options.CacheSharedTrunk, nameof(TrainingOptions.CacheSharedTrunk)) })
-                if (wanted) logger.LogDebug("{Option} has no effect with augmentation on: every epoch sees other crops.", name);
-            return new TrainingCachePlan(false, false, frozenBytes, trunkBytes);
+            if (options.CacheFrozenClassTokens) NoEffect(nameof(TrainingOptions.CacheFrozenClassTokens));
+            if (options.CacheSharedTrunk) NoEffect(nameof(TrainingOptions.CacheSharedTrunk));
+            return new TrainingCachePlan(false, false);
         }
 
+        var vision = prompts.Clip.Config.Vision;
+        var dtype = options.ComputeDType ?? prompts.ComputeDType;
+        long rowBytes = vision.Width * dtype.ElementSize(); // one token of one sample
+        long frozenBytes = (long)samples * (vision.Layers - prompts.UnpromptedDepth) * rowBytes;
+        long trunkBytes = (long)samples * (1L + (long)vision.GridSize * vision.GridSize) * rowBytes;
         long left = options.CacheMemoryBudget;
         bool frozen = Fits(options.CacheFrozenClassTokens, frozenBytes, nameof(TrainingOptions.CacheFrozenClassTokens));
         bool trunk = Fits(options.CacheSharedTrunk, trunkBytes, nameof(TrainingOptions.CacheSharedTrunk));
-        return new TrainingCachePlan(frozen, trunk, frozenBytes, trunkBytes);
+        return new TrainingCachePlan(frozen, trunk);
+
+        void NoEffect(string name) =>
+            logger.LogDebug("{Option} has no effect with augmentation on: every epoch sees other crops.", name);
 
         bool Fits(bool wanted, long bytes, string name)
         {

@@ -8,16 +8,9 @@ namespace Rvpt.Tests;
 /// <summary>The shared-trunk cache: bit-identical training results, and the trunk runs once per sample.</summary>
 public sealed class SharedTrunkCacheTests
 {
-    private static readonly string[] Classes = { "cat", "dog", "banana", "car" };
+    private static readonly string[] Classes = FourClassImages.Classes;
 
-    private static TensorDataset Data()
-    {
-        using var scope = NewDisposeScope();
-        var g = new Generator(6, CPU);
-        var images = rand(new long[] { 12, 3, 36, 36 }, generator: g);
-        var labels = tensor(Enumerable.Range(0, 12).Select(i => (long)(i % 4)).ToArray());
-        return new TensorDataset(images, labels, Classes);
-    }
+    private static TensorDataset Data() => FourClassImages.Twelve(6);
 
     [SkippableTheory]
     [InlineData(false)]

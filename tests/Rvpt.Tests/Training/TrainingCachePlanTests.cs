@@ -15,16 +15,9 @@ public sealed class TrainingCachePlanTests
 {
     private const long FrozenBytes = 12 * 1 * 128 * 4;
     private const long TrunkBytes = 12 * 17 * 128 * 4;
-    private static readonly string[] Classes = { "cat", "dog", "banana", "car" };
+    private static readonly string[] Classes = FourClassImages.Classes;
 
-    private static TensorDataset Data()
-    {
-        using var scope = NewDisposeScope();
-        var g = new Generator(6, CPU);
-        var images = rand(new long[] { 12, 3, 36, 36 }, generator: g);
-        var labels = tensor(Enumerable.Range(0, 12).Select(i => (long)(i % 4)).ToArray());
-        return new TensorDataset(images, labels, Classes);
-    }
+    private static TensorDataset Data() => FourClassImages.Twelve(6);
 
     // 3 epochs over 12 samples, every sample every epoch: 12 images through a kept cache's branch, 36 through one left out.
     private static (TrainingSummary Summary, RecordingLogger Logger) Fit(Func<FewShotTrainerBuilder, FewShotTrainerBuilder> configure)
