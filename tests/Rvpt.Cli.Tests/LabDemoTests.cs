@@ -50,6 +50,18 @@ public class LabDemoTests(LabCache lab)
     }
 
     [Fact]
+    public void Lab_demo_runs_the_chosen_defences_and_always_the_undefended_row()
+    {
+        using var temp = new TempDirectory();
+        var json = CliRun.Run("lab", "demo", "--quick", "--attacks", "badnets", "--defences", "finetune-fr,finetune", "--cache", lab.Path,
+            "--out", temp.File("out"), "--json").Json();
+        var defences = json.GetProperty("results").GetProperty("cells").EnumerateArray().Select(c => c.GetProperty("defence").GetString()).ToList();
+        // "none" is added (the planting gate reads it); the report keeps DefenceKind's order.
+        Assert.Equal(["none", "fine-tuning", "fine-tuning + FR"], defences);
+        Assert.Single(json.GetProperty("gates").EnumerateArray());
+    }
+
+    [Fact]
     public void Lab_demo_refuses_bad_options_before_building_anything()
     {
         using var temp = new TempDirectory();
@@ -58,6 +70,7 @@ public class LabDemoTests(LabCache lab)
         CliRun.AssertBadInput(CliRun.Run(Demo("--attacks", "badnets,laser")), "--attacks", "'laser'", "issba");
         CliRun.AssertBadInput(CliRun.Run(Demo("--seeds", "1,x")), "--seeds", "'x'");
         CliRun.AssertBadInput(CliRun.Run(Demo("--alpha", "-1")), "--alpha");
+        CliRun.AssertBadInput(CliRun.Run(Demo("--defences", "rvpt,magic")), "--defences", "'magic'", "finetune-fr");
         CliRun.AssertBadInput(CliRun.Run(Demo("--tokens", "0")), "--tokens");
         CliRun.AssertBadInput(CliRun.Run(Demo("--depth", "-1")), "--depth");
         CliRun.AssertBadInput(CliRun.Run(Demo("--device", "tpu")), "--device 'tpu'");

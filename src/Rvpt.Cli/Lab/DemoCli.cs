@@ -71,6 +71,7 @@ public static class DemoCli
         private readonly Option<int?> _depth = new("--prompt-depth") { Description = "Unprompted depth D (default: the paper's 3/12 of the blocks, D = 3 on ViT-B/32, 1 on the synthetic model)." };
         private readonly Option<int?> _tokens = new("--prompt-tokens") { Description = "Prompt tokens per block b (default: the paper's 50 per 49 patches, capped at 50; 16 on the synthetic model)." };
         private readonly Option<double?> _alpha = new("--alpha") { Description = "RVPT's repelling weight alpha (default 2, the paper's)." };
+        private readonly Option<string?> _defences = new("--defences") { Description = $"Defences, comma-separated: {SuiteOptions.DefenceHelp} (default none,vpt,probe,cleanclip,rvpt)." };
 
         public void AddTo(RootCommand root)
         {
@@ -78,7 +79,7 @@ public static class DemoCli
             foreach (var option in new Option[]
                      {
                          _quick, _seeds, _attacks, _output, _cache, _device, _threads, _verbose, _model, _tokenizer, _train, _test, _classes, _attack,
-                         _target, _shots, _epochs, _depth, _tokens, _alpha,
+                         _target, _shots, _epochs, _depth, _tokens, _alpha, _defences,
                      })
                 root.Add(option);
         }
@@ -92,6 +93,7 @@ public static class DemoCli
             if (parse.GetValue(_depth) is { } depth) common.AddRange(["--depth", Text(depth)]);
             if (parse.GetValue(_tokens) is { } tokens) common.AddRange(["--tokens", Text(tokens)]);
             if (parse.GetValue(_alpha) is { } alpha) common.AddRange(["--alpha", alpha.ToString("R", CultureInfo.InvariantCulture)]);
+            if (parse.GetValue(_defences) is { } defences) common.AddRange(["--defences", defences]);
             common.AddRange(["--device", parse.GetValue(_device)!, "--out", parse.GetValue(_output)!]);
             if (parse.GetValue(_threads) is var threads and not 0) common.AddRange(["--threads", Text(threads)]);
             if (parse.GetValue(_verbose)) common.Add("--verbose");

@@ -49,6 +49,8 @@ internal sealed record LabDemoSettings
         {
             PromptTraining = new TrainingOptions { Augment = false }, // so the per-sample caches (on by default) act; the prompts are bit-identical
             CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = 2, BatchSize = 64 } },
+            // Opt-in rows (--defences finetune,finetune-fr): the same un-augmented schedule as the prompts.
+            FineTuning = new FullFineTuningOptions { Training = new TrainingOptions { LearningRate = 1e-3, Augment = false } },
         },
         Attacks = [SyntheticAttack.BadNets, SyntheticAttack.Blended, SyntheticAttack.WaNet, SyntheticAttack.BadClip],
     };
@@ -70,6 +72,8 @@ internal sealed record LabDemoSettings
             Probe = new LinearProbeOptions { Epochs = 5 },
             CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = 1, BatchSize = 32 } },
             CleanClipLearningRates = [1e-5],
+            FineTuning = new FullFineTuningOptions { Training = new TrainingOptions { Epochs = 2, BatchSize = 8, LearningRate = 1e-3 } },
+            FineTuningLearningRates = [1e-3],
             ResistivityImages = 32,
         },
         Attacks = [SyntheticAttack.BadNets, SyntheticAttack.Blended, SyntheticAttack.WaNet, SyntheticAttack.BadClip],
