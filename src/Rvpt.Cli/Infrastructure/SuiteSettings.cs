@@ -39,6 +39,9 @@ internal sealed class SuiteOptions
 {
     public const string DefenceHelp = "none, vpt, rvpt, probe, cleanclip, finetune, finetune-fr";
 
+    /// <summary>The defences run when <c>--defences</c> is not given (<see cref="DefenceSuiteOptions.Defences"/>' default).</summary>
+    public const string DefaultDefences = "none,vpt,probe,cleanclip,rvpt";
+
     public ModelOptions Model { get; } = new();
     public Option<string> Train { get; } = new("--train") { Description = "Clean labelled training images (the shots are drawn from them), one sub-folder per class.", Required = true };
     public Option<string?> Val { get; } = new("--val") { Description = "Clean validation images for choosing each defence's learning rate (default: a seeded --val-fraction of --train)." };
@@ -46,7 +49,7 @@ internal sealed class SuiteOptions
     public Option<int> SplitSeed { get; } = new("--split-seed") { Description = "Seed of the validation split (the same for every defence and few-shot seed).", DefaultValueFactory = _ => 0 };
     public Option<string> Test { get; } = new("--test") { Description = "Test images with the same class folders.", Required = true };
     public Option<string?> Classes { get; } = new("--classes") { Description = "Class names for the class folders, one per line." };
-    public Option<string> Defences { get; } = new("--defences") { Description = $"Comma-separated defences: {DefenceHelp}.", DefaultValueFactory = _ => "none,vpt,probe,cleanclip,rvpt" };
+    public Option<string> Defences { get; } = new("--defences") { Description = $"Comma-separated defences: {DefenceHelp}.", DefaultValueFactory = _ => DefaultDefences };
     public Option<string> Seeds { get; } = new("--seeds") { Description = "Comma-separated few-shot seeds; every trained defence runs once per seed.", DefaultValueFactory = _ => "1" };
     public Option<int> Shots { get; } = new("--shots") { Description = "Training images per class.", DefaultValueFactory = _ => 16 };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Prompt-tuning epochs (VPT, RVPT).", DefaultValueFactory = _ => 50 };

@@ -71,7 +71,7 @@ public static class DemoCli
         private readonly Option<int?> _depth = new("--prompt-depth") { Description = "Unprompted depth D (default: the paper's 3/12 of the blocks, D = 3 on ViT-B/32, 1 on the synthetic model)." };
         private readonly Option<int?> _tokens = new("--prompt-tokens") { Description = "Prompt tokens per block b (default: the paper's 50 per 49 patches, capped at 50; 16 on the synthetic model)." };
         private readonly Option<double?> _alpha = new("--alpha") { Description = "RVPT's repelling weight alpha (default 2, the paper's)." };
-        private readonly Option<string?> _defences = new("--defences") { Description = $"Defences, comma-separated: {SuiteOptions.DefenceHelp} (default none,vpt,probe,cleanclip,rvpt)." };
+        private readonly Option<string?> _defences = new("--defences") { Description = $"Defences, comma-separated: {SuiteOptions.DefenceHelp} (default {SuiteOptions.DefaultDefences})." };
 
         public void AddTo(RootCommand root)
         {

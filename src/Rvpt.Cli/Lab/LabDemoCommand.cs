@@ -20,7 +20,7 @@ internal static class LabDemoCommand
         var depth = new Option<int?>("--depth") { Description = "Unprompted depth D (default: the paper's 3/12 of the blocks, 1 on the synthetic model)." };
         var tokens = new Option<int?>("--tokens") { Description = "Prompt tokens per block b (default: the paper's 50 per 49 patches, capped at 50; 16 on the synthetic model)." };
         var alpha = new Option<double?>("--alpha") { Description = "RVPT's repelling weight alpha (default 2, the paper's)." };
-        var defences = new Option<string?>("--defences") { Description = $"Defences, comma-separated: {SuiteOptions.DefenceHelp} (default none,vpt,probe,cleanclip,rvpt; none always runs: the planting gate reads it)." };
+        var defences = new Option<string?>("--defences") { Description = $"Defences, comma-separated: {SuiteOptions.DefenceHelp} (default {SuiteOptions.DefaultDefences}; none always runs: the planting gate reads it)." };
         var command = new Command("demo", "The demo's table: build the clean tiny CLIP, plant every attack, run none, VPT, linear probe, CleanCLIP and RVPT against each; report ASR% (CA%).");
         lab.AddTo(command);
         foreach (var o in new Option[] { seeds, attacks, output, depth, tokens, alpha, defences }) command.Add(o);
