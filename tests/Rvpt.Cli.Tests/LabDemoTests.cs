@@ -74,6 +74,10 @@ public class LabDemoTests(LabCache lab)
         CliRun.AssertBadInput(CliRun.Run(Demo("--tokens", "0")), "--tokens");
         CliRun.AssertBadInput(CliRun.Run(Demo("--depth", "-1")), "--depth");
         CliRun.AssertBadInput(CliRun.Run(Demo("--device", "tpu")), "--device 'tpu'");
+        CliRun.AssertBadInput(CliRun.Run(Demo("--poison-fraction", "1")), "--poison-fraction", "(0, 1)");
+        CliRun.AssertBadInput(CliRun.Run(Demo("--planting-lr", "0")), "--planting-lr");
+        CliRun.AssertBadInput(CliRun.Run(Demo("--planting-epochs", "0")), "--planting-epochs");
+        CliRun.AssertBadInput(CliRun.Run(Demo("--planting-label-weight", "-1")), "--planting-label-weight");
         Assert.False(Directory.Exists(cache), "nothing may be built before the options are checked");
         Assert.False(Directory.Exists(temp.File("out")));
     }

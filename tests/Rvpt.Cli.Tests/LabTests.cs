@@ -33,4 +33,21 @@ public class LabTests(LabCache lab)
 
         CliRun.AssertBadInput(CliRun.Run("lab", "plant", "--attack", "laser", "--quick", "--cache", cache), "--attack 'laser'");
     }
+
+    [Fact]
+    public void Lab_plant_with_a_lighter_recipe_caches_its_own_model_with_the_recipe_recorded()
+    {
+        var cache = lab.Path;
+        var standard = CliRun.Run("lab", "plant", "--attack", "badnets", "--quick", "--cache", cache, "--json").Json().GetProperty("cache").GetString()!;
+        var light = CliRun.Run("lab", "plant", "--attack", "badnets", "--quick", "--cache", cache, "--poison-fraction", "0.05",
+            "--planting-lr", "2e-4", "--planting-epochs", "3", "--planting-label-weight", "0", "--json").Json().GetProperty("cache").GetString()!;
+        Assert.NotEqual(standard, light); // the default recipe's model is kept, not overwritten
+        using var settings = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(light, "settings.json")));
+        var planting = settings.RootElement.GetProperty("Planting");
+        Assert.Equal(0.05, planting.GetProperty("PoisonFraction").GetDouble());
+        var training = planting.GetProperty("Training");
+        Assert.Equal(2e-4, training.GetProperty("LearningRate").GetDouble());
+        Assert.Equal(3, training.GetProperty("Epochs").GetInt32());
+        Assert.Equal(0, training.GetProperty("ClassPromptWeight").GetDouble());
+    }
 }

@@ -28,6 +28,7 @@ internal static class LabDemoCommand
         {
             var device = ModelOptions.ParseDevice(parse.GetValue(lab.Device)!);
             var settings = parse.GetValue(lab.Quick) ? LabDemoSettings.Quick : LabDemoSettings.Default;
+            settings = settings with { Lab = lab.Apply(parse, settings.Lab) };
             if (parse.GetValue(seeds) is { } seedText)
                 settings = settings with { Suite = settings.Suite with { Seeds = CliChecks.SeedList(seedText, "--seeds") } };
             if (parse.GetValue(alpha) is { } a)

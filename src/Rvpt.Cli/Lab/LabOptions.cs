@@ -1,20 +1,27 @@
 using System.CommandLine;
+using System.Globalization;
 using Rvpt.Backdoor.Lab;
 
 namespace Rvpt.Cli.Lab;
 
-/// <summary>The options every <c>rvpt lab</c> command takes: the model cache, the quick settings and the device.</summary>
+/// <summary>
+/// The options every <c>rvpt lab</c> command takes: the model cache, the quick settings, the device, and the planting
+/// recipe (poison fraction, learning rate, epochs, objective) for calibrating the lab (docs/results.md, gates A and B).
+/// </summary>
 internal sealed class LabOptions
 {
     public Option<string?> Cache { get; } = new("--cache") { Description = "Model cache folder (default $RVPT_CACHE, else ~/.cache/rvpt); the lab uses its synthetic/ sub-folder." };
     public Option<bool> Quick { get; } = new("--quick") { Description = "Small, fast settings (a smoke test: the models are barely trained, the numbers mean nothing)." };
     public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    public Option<double?> PoisonFraction { get; } = new("--poison-fraction") { Description = "Fraction of the attacker's pairs poisoned, in (0, 1) (default 0.1)." };
+    public Option<double?> PlantingLearningRate { get; } = new("--planting-lr") { Description = "Peak AdamW learning rate of the poisoned fine-tuning (default 5e-4)." };
+    public Option<int?> PlantingEpochs { get; } = new("--planting-epochs") { Description = "Epochs of the poisoned fine-tuning (default 2)." };
+    public Option<double?> PlantingLabelWeight { get; } = new("--planting-label-weight") { Description = "Weight of the label-text term while planting; 0 = CLIP's caption-only contrastive loss, the paper's attacker (default 1, the clean model's own objective)." };
 
     public void AddTo(Command c)
     {
-        c.Add(Cache);
-        c.Add(Quick);
-        c.Add(Device);
+        foreach (var o in new Option[] { Cache, Quick, Device, PoisonFraction, PlantingLearningRate, PlantingEpochs, PlantingLabelWeight })
+            c.Add(o);
     }
 
     /// <summary>The lab's model store: the <c>synthetic/</c> sub-folder of <c>--cache</c> or of the default cache.</summary>
@@ -22,5 +29,30 @@ internal sealed class LabOptions
         new(Path.Combine(parse.GetValue(Cache) ?? SyntheticModelStore.DefaultRoot(), "synthetic"), context.Logger);
 
     public SyntheticBackdoorLab Open(ParseResult parse, CliContext context) =>
-        new(Store(parse, context), parse.GetValue(Quick) ? SyntheticLabOptions.Quick : new SyntheticLabOptions(), context.Logger);
+        new(Store(parse, context), Apply(parse, parse.GetValue(Quick) ? SyntheticLabOptions.Quick : new SyntheticLabOptions()), context.Logger);
+
+    /// <summary>
+    /// <paramref name="options"/> with the planting options given on the command line; each planted model is cached
+    /// under its own recipe, so a lighter planting never overwrites the default's.
+    /// </summary>
+    public SyntheticLabOptions Apply(ParseResult parse, SyntheticLabOptions options)
+    {
+        var planting = options.Planting;
+        if (parse.GetValue(PoisonFraction) is { } fraction)
+            planting = planting with
+            {
+                PoisonFraction = fraction > 0 && fraction < 1 ? fraction : throw new CliInputException($"--poison-fraction must be in (0, 1); got {Text(fraction)}."),
+            };
+        var training = planting.Training;
+        if (parse.GetValue(PlantingLearningRate) is { } lr) training = training with { LearningRate = CliChecks.PositiveFinite(lr, "--planting-lr") };
+        if (parse.GetValue(PlantingEpochs) is { } epochs) training = training with { Epochs = CliChecks.Positive(epochs, "--planting-epochs") };
+        if (parse.GetValue(PlantingLabelWeight) is { } weight)
+            training = training with
+            {
+                ClassPromptWeight = weight >= 0 && double.IsFinite(weight) ? weight : throw new CliInputException($"--planting-label-weight must be finite and >= 0; got {Text(weight)}."),
+            };
+        return options with { Planting = planting with { Training = training } };
+    }
+
+    private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

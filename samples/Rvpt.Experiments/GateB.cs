@@ -1,0 +1,93 @@
+// Gates A and B for issue 12: lighter plantings of the demo's lab (its world, clean model and pinned triggers), each
+// followed by the baselines gate B names (CleanCLIP on BadNets and Blended, full fine-tuning with CE on BadCLIP),
+// the linear probe (reported, not gated) and optionally VPT. RVPT is not run here: no planting is chosen by its ASR.
+// Arguments are key=value (see Defaults); every attack appends one JSON line to artifacts/experiments/gateb.jsonl.
+// The suite's settings are the demo's default preset (LabDemoSettings.Default in src/Rvpt.Cli/Lab).
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Rvpt;
+using Rvpt.Backdoor;
+using Rvpt.Backdoor.Lab;
+using Rvpt.Clip;
+
+internal static class GateB
+{
+    private static readonly Dictionary<string, string> Defaults = new()
+    {
+        // store: the demo's model store (its clean model is reused; planted models are cached by their options).
+        ["store"] = "", ["attacks"] = "badclip,badnets,blended",
+        ["frac"] = "0.1", ["ep"] = "2", ["lr"] = "5e-4", ["lw"] = "1", ["pairs"] = "12000", ["warm"] = "20", ["pseed"] = "1",
+        ["defences"] = "None,LinearProbe,CleanClip,FullFineTuning", ["seed"] = "1",
+    };
+
+    public static void Run(string[] args, string root)
+    {
+        var a = new Dictionary<string, string>(Defaults);
+        foreach (var kv in args)
+        {
+            var i = kv.IndexOf('=');
+            if (i < 0 || !Defaults.ContainsKey(kv[..i])) throw new ArgumentException($"unknown argument {kv}; known: {string.Join(", ", Defaults.Keys)}");
+            a[kv[..i]] = kv[(i + 1)..];
+        }
+        int I(string k) => int.Parse(a[k], CultureInfo.InvariantCulture);
+        double D(string k) => double.Parse(a[k], CultureInfo.InvariantCulture);
+        var sw = Stopwatch.StartNew();
+
+        var demo = new SyntheticLabOptions();
+        var options = demo with
+        {
+            Planting = demo.Planting with
+            {
+                Pairs = I("pairs"), PoisonFraction = D("frac"), Seed = I("pseed"),
+                Training = demo.Planting.Training with { LearningRate = D("lr"), Epochs = I("ep"), ClassPromptWeight = D("lw"), WarmupSteps = I("warm") },
+            },
+        };
+        var storeRoot = a["store"] != "" ? a["store"] : Path.Combine(root, "lab-store");
+        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(storeRoot), options);
+        using var clean = lab.GetCleanModel();
+        using var test = lab.TestSet(1_200);
+        using var validation = lab.ValidationSet(600);
+        using var pool = lab.DefenderPool(768);
+        using var pairs = lab.DefenderPairs(2_000);
+        var suiteOptions = new DefenceSuiteOptions
+        {
+            Defences = a["defences"].Split(',').Select(Enum.Parse<DefenceKind>).ToArray(),
+            Seeds = [I("seed")],
+            PromptTraining = new TrainingOptions { Augment = false },
+            CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = 2, BatchSize = 64 } },
+            FineTuning = new FullFineTuningOptions { Training = new TrainingOptions { LearningRate = 1e-3, Augment = false } },
+        };
+        var suite = new DefenceSuite(suiteOptions);
+        var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}";
+        foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
+        {
+            var t0 = sw.Elapsed.TotalSeconds;
+            using var planted = lab.GetPlantedModel(attack, clean);
+            var plantSeconds = sw.Elapsed.TotalSeconds - t0;
+            BackdoorMetrics cleanMetrics;
+            using (var classifier = ZeroShotImageClassifier.Create(clean, test.ClassNames, suiteOptions.Templates))
+                cleanMetrics = evaluator.Evaluate(classifier, test, planted.Trigger, lab.TargetClassIndex);
+            var result = suite.Run(new DefenceSuiteRequest(planted.Model, pool, validation, test)
+            {
+                Attack = planted.Trigger.Name, Trigger = planted.Trigger, TargetClass = lab.TargetClassIndex, CleanPairs = pairs,
+            });
+            var cells = result.Runs.Select(r => new
+            {
+                defence = r.Defence.ToString(), asr = 100 * r.Metrics.AttackSuccessRate, ca = 100 * r.Metrics.CleanAccuracy,
+                seconds = r.Elapsed.TotalSeconds,
+                selection = r.Selection.Select(t => new { t.Candidate, val = 100 * t.ValidationAccuracy, t.Chosen }).ToArray(),
+            }).ToArray();
+            Console.WriteLine($"{attack} [{recipe}] clean {cleanMetrics.ToCell()} planted in {plantSeconds:F0}s; "
+                + string.Join("; ", result.Runs.Select(r => $"{r.Defence} {r.Metrics.ToCell()} ({string.Join(" ", r.Selection.Select(t => $"{t.Candidate}:{100 * t.ValidationAccuracy:F1}{(t.Chosen ? "*" : "")}"))})"))
+                + $"  t {sw.Elapsed.TotalSeconds:F0}s");
+            Directory.CreateDirectory(root);
+            File.AppendAllText(Path.Combine(root, "gateb.jsonl"), JsonSerializer.Serialize(new
+            {
+                attack = attack.ToString(), args = a, cleanAsr = 100 * cleanMetrics.AttackSuccessRate, cleanCa = 100 * cleanMetrics.CleanAccuracy,
+                plantSeconds, cells,
+            }) + "\n");
+        }
+    }
+}
