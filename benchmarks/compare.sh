@@ -7,7 +7,7 @@
 #
 #   benchmarks/compare.sh [--batch 32] [--threads 2] [--steps 5] [--warmup 1] [--dtypes "float32 bfloat16"]
 #                         [--repeat 1] [--layernorm openai|plain] [--bf16 "copy autocast"]
-#                         [--rvpt-variants "default last-block cached"] [--epoch-classes 0] [--shots 16]
+#                         [--rvpt-variants "default last-block fast cached fast-cached"] [--epoch-classes 0] [--shots 16]
 #                         [--epochs 2] [--memory-steps 0] [--machine-openblas] [--out DIR] [--skip-loader] [--skip-step]
 #                         [--mkl-shim]
 #
@@ -15,13 +15,15 @@
 # - PyTorch: float32; bfloat16 as a bfloat16 copy of the frozen tower (--bf16 copy, what Rvpt's MixedPrecision does)
 #   and under torch.autocast("cpu", dtype=torch.bfloat16) (--bf16 autocast, how a PyTorch user writes it). Ratios are
 #   taken against the fastest PyTorch variant of each dtype.
-# - Rvpt: default (the library as a user gets it), last-block (DeepPromptInjector.ClassTokenOnlyLastBlock), cached
-#   (the step of epochs 2.. without augmentation: shared trunk and frozen class tokens from the per-sample caches,
-#   with the class-token-only last block).
+# - Rvpt: default (the library as a user gets it), last-block (DeepPromptInjector.ClassTokenOnlyLastBlock), fast (the
+#   last block and DeepPromptInjector.SkipReplacedPromptOutputs), cached (the step of epochs 2.. without augmentation:
+#   shared trunk and frozen class tokens from the per-sample caches, with the class-token-only last block) and
+#   fast-cached (cached with the prompts' outputs skipped too).
 # --repeat K runs every Rvpt/PyTorch group K times, alternating the frameworks, and reports the median of the K
 # per-run medians with their range (this VM's run-to-run spread is often 10% or more: quote medians of alternating
 # runs). --epoch-classes C (> 0) also trains whole epochs of 16 (--shots) x C images, with and without augmentation,
-# in both frameworks (Rvpt through FewShotTrainer.Fit with the caches and the class-token-only last block; PyTorch as
+# in both frameworks (Rvpt through FewShotTrainer.Fit with the caches, the class-token-only last block and the prompts'
+# outputs skipped; PyTorch as
 # a plain loop, no caching), --epochs epochs each, and reports the epochs after the first. --memory-steps N (> 0) runs
 # Rvpt's memory mode for N steps in each dtype (RSS and live tensors after every step). --layernorm picks the
 # reference's LayerNorm: openai (default; float32 as OpenAI's CLIP defines it; autocast needs it) or plain.
@@ -41,7 +43,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 batch=32 threads=2 steps=5 warmup=1 dtypes="float32 bfloat16" bf16="copy autocast" out="" loader=1 repeat=1
-layernorm=openai shim=0 variants="default last-block cached" epoch_classes=0 shots=16 epochs=2 memory_steps=0
+layernorm=openai shim=0 variants="default last-block fast cached fast-cached" epoch_classes=0 shots=16 epochs=2 memory_steps=0
 machine_openblas=0 step=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -104,7 +106,9 @@ variant_flags() { # Rvpt step variant -> switches
   case "$1" in
     default) echo "" ;;
     last-block) echo "--class-token-last-block" ;;
+    fast) echo "--class-token-last-block --skip-prompt-outputs" ;;
     cached) echo "--cache-trunk --cache-frozen --class-token-last-block" ;;
+    fast-cached) echo "--cache-trunk --cache-frozen --class-token-last-block --skip-prompt-outputs" ;;
     *) echo "unknown Rvpt variant $1" >&2; exit 2 ;;
   esac
 }
@@ -143,9 +147,9 @@ for dtype in $dtypes; do
       ecommon=(--classes "$epoch_classes" --shots "$shots" --epochs "$epochs" --batch "$batch" --threads "$threads" --dtype "$dtype")
       for ((r = 1; r <= repeat; r++)); do
         if [[ $aug == noaug ]]; then
-          run "ts-epoch-$aug-$dtype-cached.r$r" "${ts[@]}" epoch "${ecommon[@]}" --cache --class-token-last-block
+          run "ts-epoch-$aug-$dtype-fast-cached.r$r" "${ts[@]}" epoch "${ecommon[@]}" --cache --class-token-last-block --skip-prompt-outputs
         else
-          run "ts-epoch-$aug-$dtype-last-block.r$r" "${ts[@]}" epoch "${ecommon[@]}" --augment --class-token-last-block
+          run "ts-epoch-$aug-$dtype-fast.r$r" "${ts[@]}" epoch "${ecommon[@]}" --augment --class-token-last-block --skip-prompt-outputs
         fi
         for m in $(py_modes "$dtype"); do
           mode=(); [[ $m == eager ]] || mode=(--bf16 "$m")
@@ -215,9 +219,9 @@ print()
 goals = {"step": 0.8, "epoch-noaug": 0.5}
 for (kind, d), rs in sorted(ratios.items()):
     if kind == "step":  # the per-step goal is the step every epoch can run; the cached one needs augmentation off
-        cached = [r for r in rs if r[0] == "cached"]
-        if cached: print(f"step {d} with the caches filled (epochs 2.. without augmentation): {cached[0][1]:.2f}x the fastest PyTorch variant")
-        rs = [r for r in rs if r[0] != "cached"] or rs
+        for variant, ratio in sorted(r for r in rs if r[0].endswith("cached")):
+            print(f"step {d} with the caches filled (epochs 2.. without augmentation), {variant}: {ratio:.2f}x the fastest PyTorch variant")
+        rs = [r for r in rs if not r[0].endswith("cached")] or rs
     best = min(rs, key=lambda r: r[1])
     goal = goals.get(kind)
     print(f"{kind} {d}: best Rvpt variant {best[0]} at {best[1]:.2f}x the fastest PyTorch variant" +

@@ -28,13 +28,15 @@ public sealed class RvptStepHarness : IDisposable
     /// <param name="classes">Number of classes of the cross-entropy.</param>
     /// <param name="seed">Seed of the random weights.</param>
     /// <param name="classTokenOnlyLastBlock">Sets <see cref="DeepPromptInjector.ClassTokenOnlyLastBlock"/>.</param>
-    public RvptStepHarness(Device device, ScalarType computeDType, int classes = 1000, long seed = 0, bool classTokenOnlyLastBlock = false)
+    /// <param name="skipPromptOutputs">Sets <see cref="DeepPromptInjector.SkipReplacedPromptOutputs"/>.</param>
+    public RvptStepHarness(Device device, ScalarType computeDType, int classes = 1000, long seed = 0, bool classTokenOnlyLastBlock = false, bool skipPromptOutputs = false)
     {
         Device = device;
         Clip = ClipModel.Create(ClipConfig.ViTB32, seed, device);
         Prompts = DeepPromptInjector.For(Clip).FromBlock(3).Tokens(50).Seed(seed).Build();
         Prompts.SetComputeDType(computeDType);
         Prompts.ClassTokenOnlyLastBlock = classTokenOnlyLastBlock;
+        Prompts.SkipReplacedPromptOutputs = skipPromptOutputs;
         Prompts.train();
         _optimizer = IPromptOptimizer.Create(Prompts.Prompts, new TrainingOptions()); // the paper's SGD: momentum 0.9, weight decay 5e-4
         using var g = new Generator((ulong)seed + 1, CPU);

@@ -19,6 +19,8 @@ internal static class GateB
         ["store"] = "", ["attacks"] = "badclip,badnets,blended",
         ["frac"] = "0.1", ["ep"] = "2", ["lr"] = "5e-4", ["lw"] = "1", ["pairs"] = "12000", ["warm"] = "20", ["pseed"] = "1",
         ["defences"] = "None,LinearProbe,CleanClip,FullFineTuning", ["seed"] = "1",
+        // CleanCLIP's budget (the demo's: 2,000 pairs, 2 epochs, lr 1e-5 or 1e-4 chosen on clean validation).
+        ["ccpairs"] = "2000", ["ccep"] = "2", ["cclrs"] = "1e-5,1e-4",
     };
 
     public static void Run(string[] args, string root)
@@ -49,18 +51,19 @@ internal static class GateB
         using var test = lab.TestSet(1_200);
         using var validation = lab.ValidationSet(600);
         using var pool = lab.DefenderPool(768);
-        using var pairs = lab.DefenderPairs(2_000);
+        using var pairs = lab.DefenderPairs(I("ccpairs"));
         var suiteOptions = new DefenceSuiteOptions
         {
             Defences = a["defences"].Split(',').Select(Enum.Parse<DefenceKind>).ToArray(),
             Seeds = [I("seed")],
             PromptTraining = new TrainingOptions { Augment = false },
-            CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = 2, BatchSize = 64 } },
+            CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = I("ccep"), BatchSize = 64 } },
+            CleanClipLearningRates = a["cclrs"].Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
             FineTuning = new FullFineTuningOptions { Training = new TrainingOptions { LearningRate = 1e-3, Augment = false } },
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;

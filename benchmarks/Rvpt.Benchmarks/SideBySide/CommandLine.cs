@@ -50,12 +50,13 @@ public sealed class CommandLine(string[] args)
 
     /// <summary>
     /// The harness the switches ask for: <c>--class-token-last-block</c> sets
-    /// <see cref="DeepPromptInjector.ClassTokenOnlyLastBlock"/>; <c>--cache-trunk</c> and <c>--cache-frozen</c> keep
+    /// <see cref="DeepPromptInjector.ClassTokenOnlyLastBlock"/>, <c>--skip-prompt-outputs</c>
+    /// <see cref="DeepPromptInjector.SkipReplacedPromptOutputs"/>; <c>--cache-trunk</c> and <c>--cache-frozen</c> keep
     /// per-sample trunk outputs and frozen class tokens for <paramref name="samples"/> samples.
     /// </summary>
     public RvptStepHarness Harness(Device device, ScalarType dtype, int samples)
     {
-        var harness = new RvptStepHarness(device, dtype, classTokenOnlyLastBlock: Flag("class-token-last-block"));
+        var harness = new RvptStepHarness(device, dtype, classTokenOnlyLastBlock: Flag("class-token-last-block"), skipPromptOutputs: Flag("skip-prompt-outputs"));
         if (Flag("cache-trunk") || Flag("cache-frozen")) harness.UseCaches(samples, Flag("cache-trunk"), Flag("cache-frozen"));
         return harness;
     }
@@ -67,6 +68,7 @@ public sealed class CommandLine(string[] args)
         if (Flag("cache-trunk")) parts.Add("trunk cached");
         if (Flag("cache-frozen")) parts.Add("frozen branch cached");
         if (Flag("class-token-last-block")) parts.Add("class-token-only last block");
+        if (Flag("skip-prompt-outputs")) parts.Add("prompt outputs skipped");
         return parts.Count == 0 ? "" : " (" + string.Join(", ", parts) + ")";
     }
 

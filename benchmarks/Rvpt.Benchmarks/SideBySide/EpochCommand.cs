@@ -11,7 +11,7 @@ namespace Rvpt.Benchmarks;
 /// ViT-B/32 (D = 3, b = 50, alpha = 2, SGD), and prints one JSON line with the wall time of every epoch, the mean of
 /// the epochs after the first (the steady state: from the second epoch on the caches are full), the trunk and frozen
 /// images encoded, and the peak RSS. <c>benchmarks/reference/rvpt_step.py --what epoch</c> is the PyTorch side.
-/// <code>Rvpt.Benchmarks epoch --classes 100 --shots 16 --epochs 2 --batch 32 --threads 2 --dtype float32|bfloat16 [--augment] [--cache] [--class-token-last-block] [--image-size 224]</code>
+/// <code>Rvpt.Benchmarks epoch --classes 100 --shots 16 --epochs 2 --batch 32 --threads 2 --dtype float32|bfloat16 [--augment] [--cache] [--class-token-last-block] [--skip-prompt-outputs] [--image-size 224]</code>
 /// <c>--cache</c> turns on both per-sample caches (<see cref="TrainingOptions.CacheSharedTrunk"/> and
 /// <see cref="TrainingOptions.CacheFrozenClassTokens"/>; they act only without <c>--augment</c>).
 /// </summary>
@@ -23,7 +23,7 @@ public static class EpochCommand
         var cl = new CommandLine(args);
         int classes = cl.Int("classes", 100), shots = cl.Int("shots", 16), epochs = cl.Int("epochs", 2);
         int batch = cl.Int("batch", 32), threads = cl.Int("threads", Environment.ProcessorCount), size = cl.Int("image-size", 224);
-        bool augment = cl.Flag("augment"), cache = cl.Flag("cache"), lastBlock = cl.Flag("class-token-last-block");
+        bool augment = cl.Flag("augment"), cache = cl.Flag("cache"), lastBlock = cl.Flag("class-token-last-block"), skip = cl.Flag("skip-prompt-outputs");
         var dtype = cl.DType();
         var device = cl.Device();
         torch.set_num_threads(threads);
@@ -31,6 +31,7 @@ public static class EpochCommand
         using var clip = ClipModel.Create(ClipConfig.ViTB32, seed: 0, device: device);
         using var prompts = DeepPromptInjector.For(clip).FromBlock(3).Tokens(50).Seed(0).Build();
         prompts.ClassTokenOnlyLastBlock = lastBlock;
+        prompts.SkipReplacedPromptOutputs = skip;
         var data = new GeneratedImageSource(classes, shots, size);
         var builder = FewShotTrainer.For(clip, prompts).WithLoss(new RepulsiveLoss(2.0)).WithClasses(data.ClassNames)
             .Epochs(epochs).BatchSize(batch).Warmup(epochs: Math.Min(1, epochs - 1)).Augment(augment)
@@ -43,7 +44,7 @@ public static class EpochCommand
         var steady = times.Count > 1 ? times.Skip(1).Average() : times[0];
         Console.WriteLine("{" + string.Join(", ",
             $"\"framework\": \"{CommandLine.Framework}\"",
-            $"\"what\": \"epoch{(augment ? " augmented" : "")}{(cache ? " (trunk and frozen branch cached)" : "")}{(lastBlock ? " (class-token-only last block)" : "")}\"",
+            $"\"what\": \"epoch{(augment ? " augmented" : "")}{(cache ? " (trunk and frozen branch cached)" : "")}{(lastBlock ? " (class-token-only last block)" : "")}{(skip ? " (prompt outputs skipped)" : "")}\"",
             $"\"dtype\": \"{CommandLine.DTypeName(dtype)}\"",
             $"\"classes\": {classes}", $"\"shots\": {shots}", $"\"images\": {data.Count}", $"\"batch\": {batch}",
             $"\"steps_per_epoch\": {progress.StepsPerEpoch}", $"\"threads\": {threads}",

@@ -9,7 +9,7 @@ namespace Rvpt.Benchmarks;
 /// environment of the command.
 /// The step variant switches of the <c>step</c> mode apply (<c>--cache-trunk</c>, <c>--cache-frozen</c>,
 /// <c>--class-token-last-block</c>).
-/// <code>Rvpt.Benchmarks memory --batch 8 --threads 2 --steps 30 --dtype float32|bfloat16 [--cache-trunk] [--cache-frozen] [--class-token-last-block]</code>
+/// <code>Rvpt.Benchmarks memory --batch 8 --threads 2 --steps 30 --dtype float32|bfloat16 [--cache-trunk] [--cache-frozen] [--class-token-last-block] [--skip-prompt-outputs]</code>
 /// </summary>
 public static class MemoryCommand
 {

@@ -11,8 +11,9 @@ namespace Rvpt.Benchmarks;
 /// per-step times, median, images/s, peak RSS, and the analytic FLOPs and achieved GFLOP/s.
 /// The step is the trainer's own (<see cref="RvptStepHarness"/>). <c>--cache-frozen</c> and <c>--cache-trunk</c> time it
 /// with the frozen-branch and shared-trunk caches filled (the same samples every step, as in the second and later
-/// epochs without augmentation); <c>--class-token-last-block</c> with the class-token-only last block.
-/// <code>Rvpt.Benchmarks step --what step|forward --batch 32 --threads 2 --dtype float32|bfloat16 --steps 5 --warmup 1 [--cache-frozen] [--cache-trunk] [--class-token-last-block] [--device cuda]</code>
+/// epochs without augmentation); <c>--class-token-last-block</c> with the class-token-only last block;
+/// <c>--skip-prompt-outputs</c> with the prompted blocks skipping the prompts' own outputs.
+/// <code>Rvpt.Benchmarks step --what step|forward --batch 32 --threads 2 --dtype float32|bfloat16 --steps 5 --warmup 1 [--cache-frozen] [--cache-trunk] [--class-token-last-block] [--skip-prompt-outputs] [--device cuda]</code>
 /// </summary>
 public static class StepCommand
 {

@@ -66,23 +66,33 @@ internal sealed class ClipAttention : nn.Module<Tensor, Tensor>
     /// output projections and the attention of the other <c>T - 1</c> positions, for callers that read only position
     /// 0 (a ViT's class token after its last block).
     /// </summary>
-    public Tensor ForwardFirstToken(Tensor input)
+    public Tensor ForwardFirstToken(Tensor input) =>
+        ForwardQueries(input.narrow(1, 0, 1), _causal ? input.narrow(1, 0, 1) : input);
+
+    /// <summary>
+    /// The attention output of the <c>[N, Tq, width]</c> <paramref name="queries"/> over the keys and values of the
+    /// <c>[N, T, width]</c> <paramref name="keys"/> (both already normalised by the block's <c>ln_1</c>), without a
+    /// mask: <c>[N, Tq, width]</c>. For rows of a non-causal input it equals those rows of <c>forward(keys)</c> up to
+    /// floating-point rounding; the query and output projections and the heads' product run for the queries only.
+    /// </summary>
+    public Tensor ForwardQueries(Tensor queries, Tensor keys)
     {
         using var scope = NewDisposeScope();
-        long n = input.shape[0], width = input.shape[2];
+        long n = queries.shape[0], tq = queries.shape[1], width = queries.shape[2], t = keys.shape[1];
         long headDim = width / _heads;
-        var keysFrom = _causal ? input.narrow(1, 0, 1) : input;
-        long t = keysFrom.shape[1];
-        var q = nn.functional.linear(input.narrow(1, 0, 1), in_proj_weight.narrow(0, 0, width), in_proj_bias.narrow(0, 0, width))
-            .view(n, 1, _heads, headDim).transpose(1, 2);                  // [N, H, 1, hd]
-        var kv = nn.functional.linear(keysFrom, in_proj_weight.narrow(0, width, 2 * width), in_proj_bias.narrow(0, width, 2 * width))
+        var q = nn.functional.linear(queries, in_proj_weight.narrow(0, 0, width), in_proj_bias.narrow(0, 0, width))
+            .view(n, tq, _heads, headDim).transpose(1, 2);                 // [N, H, Tq, hd]
+        var kv = nn.functional.linear(keys, in_proj_weight.narrow(0, width, 2 * width), in_proj_bias.narrow(0, width, 2 * width))
             .view(n, t, 2, _heads, headDim).permute(2, 0, 3, 1, 4);        // [2, N, H, T, hd]
-        var attended = UseExplicitProduct(input)
+        var attended = UseExplicitProduct(queries)
             ? ExplicitAttention(q, kv[0], kv[1], causal: false)
             : nn.functional.scaled_dot_product_attention(q, kv[0], kv[1]);
-        var merged = attended.transpose(1, 2).reshape(n, 1, width);
+        var merged = attended.transpose(1, 2).reshape(n, tq, width);
         return out_proj.forward(merged).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Whether each position attends only to itself and earlier ones.</summary>
+    public bool IsCausal => _causal;
 
     private static bool UseExplicitProduct(Tensor input) =>
         input.dtype == ScalarType.BFloat16 && input.device_type == DeviceType.CPU;

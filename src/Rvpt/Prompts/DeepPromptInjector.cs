@@ -125,6 +125,17 @@ public sealed class DeepPromptInjector : nn.Module
     public bool ClassTokenOnlyLastBlock { get; set; }
 
     /// <summary>
+    /// Whether <see cref="RunPrompted"/> (and so <see cref="EncodeImage"/>) skips the prompts' own outputs. VPT-deep
+    /// throws every prompted block's output at the prompt positions away (the next block gets fresh prompts, the last
+    /// block is read at the class token), so each prompted block can run its keys and values over every token but its
+    /// queries, attention output, <c>ln_2</c> and MLP over the class and patch tokens only
+    /// (<see cref="ResidualAttentionBlock.ForwardSkipping"/>): at ViT-B/32 with b = 50 prompts beside 50 tokens, about
+    /// 40% of each prompted block's products, forward and backward. The outputs keep their meaning and agree with the
+    /// full blocks' up to floating-point rounding (docs/performance.md says where they were bit-identical). Default false.
+    /// </summary>
+    public bool SkipReplacedPromptOutputs { get; set; }
+
+    /// <summary>
     /// Element type the CLIP image tower computes in for every <c>Run*</c> method: the model's own
     /// (<see cref="ClipModel.DType"/>) unless <see cref="SetComputeDType"/> chose another.
     /// </summary>
@@ -226,7 +237,7 @@ public sealed class DeepPromptInjector : nn.Module
         var x = trunk;
         var tokens = new List<Tensor>();
         int b = active ? Options.Tokens : 0;
-        bool inserted = false;
+        int promptRows = 0; // prompt positions x holds (after the class token), 0 once a block skipped their outputs
         for (int d = UnpromptedDepth + 1; d <= layers; d++)
         {
             if (active && _promptIndex.TryGetValue(d, out var pi))
@@ -234,11 +245,21 @@ public sealed class DeepPromptInjector : nn.Module
                 var p = prompts[pi].to_type(x.dtype).unsqueeze(0).expand(x.shape[0], -1, -1);
                 if (Options.Dropout > 0 && training) p = Dropout(p);
                 var cls = x.narrow(1, 0, 1);
-                var patches = x.narrow(1, inserted ? 1 + b : 1, x.shape[1] - (inserted ? 1 + b : 1));
+                var patches = x.narrow(1, 1 + promptRows, x.shape[1] - 1 - promptRows);
                 x = cat(new[] { cls, p, patches }, 1);
-                inserted = true;
+                promptRows = b;
             }
-            x = RunBlock(visual, d, x);
+            // The prompts' outputs are read by nothing when the next block replaces them (or none follows).
+            bool replaced = promptRows > 0 && (d == layers || _promptIndex.ContainsKey(d + 1));
+            if (SkipReplacedPromptOutputs && replaced && !(ClassTokenOnlyLastBlock && d == layers))
+            {
+                x = visual.Blocks[d - 1].ForwardSkipping(x, 1, promptRows);
+                promptRows = 0;
+            }
+            else
+            {
+                x = RunBlock(visual, d, x);
+            }
             tokens.Add(x.select(1, 0));
         }
         var features = visual.Pool(x);

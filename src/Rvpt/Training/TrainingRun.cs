@@ -57,6 +57,8 @@ internal static class TrainingRun
         if (options.DropLast && data.Count >= options.BatchSize && data.Count % options.BatchSize != 0) run["drop_last"] = "true";
         // The class-token-only last block rounds differently from the full block: a run with it is another run.
         if (prompts.ClassTokenOnlyLastBlock) run["last_block"] = "class-token-only";
+        // Likewise for the blocks that skip the prompts' own outputs.
+        if (prompts.SkipReplacedPromptOutputs) run["prompt_outputs"] = "skipped";
         return run;
     }
 

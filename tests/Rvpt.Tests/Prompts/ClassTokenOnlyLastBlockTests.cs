@@ -86,6 +86,42 @@ public sealed class ClassTokenOnlyLastBlockTests(ITestOutputHelper output)
         Assert.True(perBlock.gt(0).all().item<bool>(), "a prompted block got no gradient");
     }
 
+    [Theory]
+    [InlineData(false, false, 1e-5)]
+    [InlineData(false, true, 1e-5)]
+    [InlineData(true, true, 1e-2)]
+    public void SkippingThePromptsOutputsMatchesTheFullBlocks(bool bfloat16, bool classTokenOnlyLastBlock, double tolerance)
+    {
+        using var clip = Model();
+        using var prompts = DeepPromptInjector.For(clip).FromBlock(1).Tokens(6).Seed(1).Build();
+        if (bfloat16) prompts.SetComputeDType(ScalarType.BFloat16);
+        using var scope = NewDisposeScope();
+        var g = new Generator(13, CPU);
+        var images = randn(new long[] { 5, 3, 64, 64 }, generator: g);
+        var labels = tensor(new long[] { 0, 1, 2, 3, 4 });
+        var text = ClipModel.Normalize(randn(new long[] { 5, 64 }, generator: g));
+
+        Assert.False(prompts.SkipReplacedPromptOutputs); // off by default
+        prompts.ClassTokenOnlyLastBlock = classTokenOnlyLastBlock;
+        using var full = Run(prompts, images, text, labels);
+        prompts.SkipReplacedPromptOutputs = true;
+        using var fast = Run(prompts, images, text, labels);
+
+        Assert.Equal(full.Features.shape, fast.Features.shape);
+        Assert.Equal(full.ClassTokens.shape, fast.ClassTokens.shape);
+        TensorAssert.BitIdentical(full.Frozen, fast.Frozen, "frozen class tokens (no prompts there)");
+        var errors = new Dictionary<string, double>
+        {
+            ["image features"] = TensorAssert.RelativeError(fast.Features, full.Features),
+            ["prompted class tokens"] = TensorAssert.RelativeError(fast.ClassTokens, full.ClassTokens),
+            ["prompt gradient"] = TensorAssert.RelativeError(fast.Gradient, full.Gradient),
+        };
+        output.WriteLine(string.Join("; ", errors.Select(e => $"{e.Key} {e.Value:E2}")));
+        foreach (var (what, error) in errors) Assert.True(error <= tolerance, $"{what}: relative error {error:E2} exceeds {tolerance:E1}");
+        var perBlock = fast.Gradient.abs().sum(new long[] { 1, 2 });
+        Assert.True(perBlock.gt(0).all().item<bool>(), "a prompted block got no gradient");
+    }
+
     [Fact]
     public void ARunWithItIsAnotherRunForResuming()
     {
@@ -97,5 +133,8 @@ public sealed class ClassTokenOnlyLastBlockTests(ITestOutputHelper output)
         Assert.DoesNotContain("last_block", TrainingRun.Describe(options, new RepulsiveLoss(), prompts, data, PromptTemplates.APhotoOfA).Keys);
         prompts.ClassTokenOnlyLastBlock = true;
         Assert.Equal("class-token-only", TrainingRun.Describe(options, new RepulsiveLoss(), prompts, data, PromptTemplates.APhotoOfA)["last_block"]);
+        Assert.DoesNotContain("prompt_outputs", TrainingRun.Describe(options, new RepulsiveLoss(), prompts, data, PromptTemplates.APhotoOfA).Keys);
+        prompts.SkipReplacedPromptOutputs = true;
+        Assert.Equal("skipped", TrainingRun.Describe(options, new RepulsiveLoss(), prompts, data, PromptTemplates.APhotoOfA)["prompt_outputs"]);
     }
 }
