@@ -21,6 +21,12 @@ internal static class GateB
         ["defences"] = "None,LinearProbe,CleanClip,FullFineTuning", ["seed"] = "1",
         // CleanCLIP's budget (the demo's: 2,000 pairs, 2 epochs, lr 1e-5 or 1e-4 chosen on clean validation).
         ["ccpairs"] = "2000", ["ccep"] = "2", ["cclrs"] = "1e-5,1e-4",
+        // dnoise: the defended task's pixel noise std (pre-training and planting keep the world's 0.02): a defended task
+        // with headroom, shifted from pre-training as ImageNet is from CLIP's web pairs (the same seeds as the lab's sets).
+        ["dnoise"] = "",
+        // Full fine-tuning's optimiser (sgd, the prompts' recipe, or adamw, the usual one for fine-tuning CLIP), its
+        // learning-rate grid (chosen on clean validation) and weight decay.
+        ["ftopt"] = "sgd", ["ftlrs"] = "1e-4,1e-3,1e-2", ["ftwd"] = "5e-4",
     };
 
     public static void Run(string[] args, string root)
@@ -48,9 +54,13 @@ internal static class GateB
         var storeRoot = a["store"] != "" ? a["store"] : Path.Combine(root, "lab-store");
         var lab = new SyntheticBackdoorLab(new SyntheticModelStore(storeRoot), options);
         using var clean = lab.GetCleanModel();
-        using var test = lab.TestSet(1_200);
-        using var validation = lab.ValidationSet(600);
-        using var pool = lab.DefenderPool(768);
+        var shifted = a["dnoise"] == "" ? null : new SyntheticWorld(lab.World.Options with { NoiseStd = D("dnoise") });
+        TensorDataset Defended(SyntheticSplit split, int count) =>
+            shifted is null ? split switch { SyntheticSplit.Test => lab.TestSet(count), SyntheticSplit.Validation => lab.ValidationSet(count), _ => lab.DefenderPool(count) }
+                : shifted.ToLabeledDataset(SyntheticWorld.SplitSeed(2, split), count);
+        using var test = Defended(SyntheticSplit.Test, 1_200);
+        using var validation = Defended(SyntheticSplit.Validation, 600);
+        using var pool = Defended(SyntheticSplit.Train, 768);
         using var pairs = lab.DefenderPairs(I("ccpairs"));
         var suiteOptions = new DefenceSuiteOptions
         {
@@ -59,11 +69,19 @@ internal static class GateB
             PromptTraining = new TrainingOptions { Augment = false },
             CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = I("ccep"), BatchSize = 64 } },
             CleanClipLearningRates = a["cclrs"].Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
-            FineTuning = new FullFineTuningOptions { Training = new TrainingOptions { LearningRate = 1e-3, Augment = false } },
+            FineTuning = new FullFineTuningOptions
+            {
+                Training = new TrainingOptions
+                {
+                    LearningRate = 1e-3, Augment = false, WeightDecay = D("ftwd"),
+                    Optimizer = a["ftopt"] == "adamw" ? PromptOptimizer.AdamW : PromptOptimizer.Sgd,
+                },
+            },
+            FineTuningLearningRates = a["ftlrs"].Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;

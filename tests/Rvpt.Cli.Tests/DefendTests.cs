@@ -106,6 +106,22 @@ public class DefendTests
         Assert.Equal(30, File.ReadAllLines(log).Length - CountRepeated(log));
     }
 
+    [SkippableFact]
+    public void Fast_blocks_train_the_same_prompts_up_to_rounding_and_say_so()
+    {
+        using var temp = new TempDirectory();
+        var model = TestData.TinyModel(temp.File("model"));
+        var train = TestData.ImageFolder(temp.File("train"), 4, seed: 1);
+        var full = CliRun.Run([.. Defend(model, train, temp.File("full"), "--epochs", "2", "--val-fraction", "0.25", "--json")]).Json();
+        var fast = CliRun.Run([.. Defend(model, train, temp.File("fast"), "--epochs", "2", "--val-fraction", "0.25", "--fast-blocks", "--json")]).Json();
+        Assert.False(full.GetProperty("fast_blocks").GetBoolean());
+        Assert.True(fast.GetProperty("fast_blocks").GetBoolean());
+        using var a = Rvpt.Clip.SafetensorsFile.Load(Path.Combine(temp.File("full"), "prompts.safetensors"), null, out _)["prompts"];
+        using var b = Rvpt.Clip.SafetensorsFile.Load(Path.Combine(temp.File("fast"), "prompts.safetensors"), null, out _)["prompts"];
+        Assert.True(TensorAssert.RelativeError(b, a) < 1e-4, $"fast-block prompts differ from the full blocks' by {TensorAssert.RelativeError(b, a):E2}");
+        Assert.Equal(full.GetProperty("validation_accuracy").GetArrayLength(), fast.GetProperty("validation_accuracy").GetArrayLength());
+    }
+
     /// <summary>Epoch lines written twice (the epoch in progress at Ctrl+C is finished again after the resume): none, since a line is written only after its epoch.</summary>
     private static int CountRepeated(string log) =>
         File.ReadAllLines(log).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("epoch").GetInt32()).GroupBy(e => e).Sum(g => g.Count() - 1);

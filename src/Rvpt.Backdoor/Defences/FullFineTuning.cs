@@ -56,7 +56,7 @@ public static class FullFineTuning
             copy.SetTrainable(false);
             var parameters = copy.Visual.parameters().ToList();
             foreach (var p in parameters) p.requires_grad = true;
-            using var optimizer = optim.SGD(parameters, o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay);
+            using var optimizer = CreateOptimizer(parameters, o);
             model.eval();
             copy.train();
             for (int epoch = 0; epoch < o.Epochs; epoch++)
@@ -107,6 +107,13 @@ public static class FullFineTuning
             throw;
         }
     }
+
+    /// <summary>The options' optimiser over the encoder's weights: SGD with momentum, or AdamW with decoupled weight decay.</summary>
+    private static optim.Optimizer CreateOptimizer(IList<TorchSharp.Modules.Parameter> parameters, TrainingOptions o) => o.Optimizer switch
+    {
+        PromptOptimizer.AdamW => optim.AdamW(parameters, o.LearningRate, o.AdamBeta1, o.AdamBeta2, o.AdamEpsilon, o.WeightDecay),
+        _ => optim.SGD(parameters, o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
+    };
 
     /// <summary>Class tokens after blocks D+1..L, <c>[N, L - D, width]</c>.</summary>
     private static Tensor RepelledTokens(ClipVisionOutput output, int depth) =>

@@ -10,9 +10,9 @@ namespace Rvpt.Backdoor;
 public sealed record FullFineTuningOptions
 {
     /// <summary>
-    /// Epochs, batch, learning rate, SGD momentum and weight decay, warm-up, augmentation and seed, as for prompt
-    /// training; <c>CheckpointDirectory</c>, <c>ComputeDType</c> and <c>CacheFrozenClassTokens</c> are not used.
-    /// Default: <see cref="TrainingOptions"/>' defaults with learning rate 1e-3.
+    /// Epochs, batch, learning rate, optimiser (SGD with momentum, or AdamW with its betas and epsilon, as for prompt
+    /// training), weight decay, warm-up, augmentation and seed; <c>CheckpointDirectory</c>, <c>ComputeDType</c> and
+    /// the caches are not used. Default: <see cref="TrainingOptions"/>' defaults (SGD) with learning rate 1e-3.
     /// </summary>
     public TrainingOptions Training { get; init; } = new() { LearningRate = 1e-3 };
 

@@ -41,10 +41,11 @@ internal static class DefendCommand
         var patience = new Option<int>("--patience") { Description = "Stop when the validation accuracy has not improved for this many epochs and keep the best epoch's prompts (0: never).", DefaultValueFactory = _ => 0 };
         var mixed = new Option<bool>("--mixed-precision") { Description = "Compute the frozen image tower in bfloat16 (prompts and loss stay float32)." };
         var cacheMib = new Option<int>("--cache-mib") { Description = "Memory the per-sample caches may hold without augmentation (frozen class tokens first, then the trunk; exact, only faster); 0 turns them off.", DefaultValueFactory = _ => 2048 };
+        var fast = new Option<bool>("--fast-blocks") { Description = "Skip what VPT-deep throws away: the prompts' own outputs in every prompted block and all but the class token in the last (about 40% faster per step at ViT-B/32; equal to the full blocks up to float rounding, so a run with it is another run for --resume)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT/checkpoint after Ctrl+C or a crash (same settings and data)." };
         var command = new Command("defend", "Train RVPT prompts against a backdoor on a few clean shots per class; resumable.");
         model.AddTo(command);
-        foreach (var o in new Option[] { train, val, valFraction, output, classes, shots, epochs, depth, tokens, alpha, lr, optimizer, batch, seed, augment, templates, patience, mixed, cacheMib, resume })
+        foreach (var o in new Option[] { train, val, valFraction, output, classes, shots, epochs, depth, tokens, alpha, lr, optimizer, batch, seed, augment, templates, patience, mixed, cacheMib, fast, resume })
             command.Add(o);
 
         RvptCli.SetWork(command, global, (parse, context, ct) =>
@@ -123,6 +124,7 @@ internal static class DefendCommand
             if (resuming && !hasState) context.Note($"--resume: no saved state in {checkpointDir}; starting from the beginning.");
             context.Note($"{data.Train.ClassNames.Count} classes; {shotSet.Count} shots ({shotCount} per class) from {data.Pool.Count} training images; validation: {data.ValidationDescription}.");
             using var prompts = DeepPromptInjector.For(clip).WithOptions(promptOptions).Build();
+            prompts.ClassTokenOnlyLastBlock = prompts.SkipReplacedPromptOutputs = parse.GetValue(fast);
             var trainer = FewShotTrainer.For(clip, prompts)
                 .WithLoss(new RepulsiveLoss(alphaValue))
                 .WithClasses(data.Train.ClassNames, templateList)
@@ -157,7 +159,7 @@ internal static class DefendCommand
 
             var promptsPath = Path.Combine(outDir, PromptsFile);
             prompts.Save(promptsPath);
-            var summaryJson = Summary(request, trainPath, data, shotCount, options, promptOptions, alphaValue, templateList, summary, clock.Elapsed, promptsPath);
+            var summaryJson = Summary(request, trainPath, data, shotCount, options, promptOptions, alphaValue, templateList, parse.GetValue(fast), summary, clock.Elapsed, promptsPath);
             AtomicText.Write(Path.Combine(outDir, SummaryFile), summaryJson.ToJsonString(JsonOutput.Indented));
             if (context.Json)
             {
@@ -180,7 +182,7 @@ internal static class DefendCommand
     }
 
     private static JsonObject Summary(ModelRequest model, string trainPath, TrainingData data, int shots, TrainingOptions options, DeepPromptOptions prompts,
-        double alpha, IReadOnlyList<string> templates, TrainingSummary summary, TimeSpan elapsed, string promptsPath) => new()
+        double alpha, IReadOnlyList<string> templates, bool fastBlocks, TrainingSummary summary, TimeSpan elapsed, string promptsPath) => new()
     {
         ["model"] = model.Path,
         ["train"] = trainPath,
@@ -196,6 +198,7 @@ internal static class DefendCommand
         ["depth"] = prompts.UnpromptedDepth,
         ["tokens"] = prompts.Tokens,
         ["alpha"] = alpha,
+        ["fast_blocks"] = fastBlocks,
         ["templates"] = new JsonArray(templates.Select(t => (JsonNode)t).ToArray()),
         ["epochs_completed"] = summary.EpochsCompleted,
         ["resumed_from_epoch"] = summary.ResumedFromEpoch,

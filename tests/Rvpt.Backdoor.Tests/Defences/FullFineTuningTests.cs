@@ -84,6 +84,31 @@ public class FullFineTuningTests
     }
 
     [Fact]
+    public void Uses_the_optimiser_the_options_name()
+    {
+        // AdamW's first step moves every weight whose gradient is well above epsilon by lr * g / |g|, that is by lr
+        // (no weight decay here); SGD's moves it by lr * |g|, which for this model is far from lr.
+        using var temp = new TempDirectory();
+        using var clip = ToyShapes.Clip(temp);
+        var (images, labels) = ToyShapes.Make(2, seed: 3);
+        using var shots = new TensorDataset(images, tensor(labels), ToyShapes.Classes);
+        const double lr = 1e-3;
+        var adamw = Options(0, lr, epochs: 1) with
+        {
+            Training = Options(0, lr, epochs: 1).Training with { Optimizer = PromptOptimizer.AdamW, WeightDecay = 0, AdamEpsilon = 1e-12 },
+        };
+        using var before = clip.Visual.Projection.detach().clone();
+        using var tunedAdam = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, adamw);
+        using var stepAdam = (tunedAdam.Visual.Projection - before).abs();
+        Assert.True(stepAdam.max().item<float>() <= lr * 1.001, $"largest AdamW step {stepAdam.max().item<float>()}");
+        Assert.InRange(stepAdam.median().item<float>(), lr * 0.99, lr * 1.001);
+
+        using var tunedSgd = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, Options(0, lr, epochs: 1));
+        using var stepSgd = (tunedSgd.Visual.Projection - before).abs();
+        Assert.True(stepSgd.median().item<float>() < 0.5 * lr, $"median SGD step {stepSgd.median().item<float>()} (lr * |g|)");
+    }
+
+    [Fact]
     public void Refuses_bad_settings()
     {
         using var temp = new TempDirectory();
