@@ -8,6 +8,7 @@
 //   explain <cacheDir> [attacks] [images]   (Explain.cs: where a trigger moves the final image feature)
 //   ablate <cacheDir> [attacks] [variants] [images]   (Explain.cs: the repelling term's ablations, issue 12 item 4)
 //   gateb <key=value ...>   (GateB.cs: lighter plantings of the demo's lab and the baselines gate B names)
+//   displacement <store> [attack] [lrs] [seed]   (Displacement.cs: how far full fine-tuning moves the planted encoder, against the planting)
 //   issba <imageSize> <steps> <trainImages> [residualWeight (default the lab's 60)] [width]   (ISSBA's StegaStamp model on the synthetic world, resized)
 using System.Diagnostics;
 using Rvpt;
@@ -32,6 +33,7 @@ switch (args.FirstOrDefault())
     case "explain": Explain.Run(rest, root); break;
     case "ablate": Explain.Ablate(rest, root); break;
     case "gateb": GateB.Run(rest, root); break;
+    case "displacement": Displacement.Run(rest); break;
     default: Console.Error.WriteLine("usage: pretrain | plant-caption | plant | defend | calib | shapes | issba | explain | ablate (see the comment at the top of Program.cs)"); return 2;
 }
 return 0;

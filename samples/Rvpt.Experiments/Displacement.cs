@@ -1,0 +1,71 @@
+// Issue 12, item 4 (explain the outcome): how far full fine-tuning on the few shots moves the planted image encoder,
+// against how far planting moved the clean one. For each fine-tuning learning rate: ||ft - planted|| / ||planted -
+// clean|| over the image tower's weights, the cosine between the fine-tuning step (ft - planted) and the way back to
+// the clean model (clean - planted), the share of the planting displacement undone (the projection of ft - planted on
+// clean - planted over ||planted - clean||), clean validation accuracy (what selection reads) and the test CA / ASR.
+// The demo's lab and its cached models; no RVPT involved.
+//   displacement <store> [attack] [lrs] [seed]
+using System.Diagnostics;
+using System.Globalization;
+using Rvpt;
+using Rvpt.Backdoor;
+using Rvpt.Backdoor.Lab;
+using Rvpt.Clip;
+using static TorchSharp.torch;
+
+internal static class Displacement
+{
+    public static void Run(string[] args)
+    {
+        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(args[0]), new SyntheticLabOptions());
+        var attack = Enum.Parse<SyntheticAttack>(args.Length > 1 ? args[1] : "badclip", true);
+        var rates = (args.Length > 2 ? args[2] : "1e-4,1e-3,1e-2").Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        long seed = args.Length > 3 ? long.Parse(args[3], CultureInfo.InvariantCulture) : 1;
+        var clock = Stopwatch.StartNew();
+        using var clean = lab.GetCleanModel();
+        using var planted = lab.GetPlantedModel(attack, clean);
+        using var test = lab.TestSet(1_200);
+        using var validation = lab.ValidationSet(600);
+        using var pool = lab.DefenderPool(768);
+        var shots = FewShotSampler.Sample(pool, 16, seed);
+        var evaluator = new BackdoorEvaluator(clean.ImageProcessor, 200);
+        (double Ca, double Asr) Measure(ClipModel m)
+        {
+            using var c = ZeroShotImageClassifier.Create(m, test.ClassNames, PromptTemplates.APhotoOfA);
+            var r = evaluator.Evaluate(c, test, planted.Trigger, lab.TargetClassIndex);
+            return (100 * r.CleanAccuracy, 100 * r.AttackSuccessRate);
+        }
+        double Validation(ClipModel m)
+        {
+            using var c = ZeroShotImageClassifier.Create(m, validation.ClassNames, PromptTemplates.APhotoOfA);
+            return 100 * evaluator.Evaluate(c, validation, null, lab.TargetClassIndex).CleanAccuracy;
+        }
+        var back = Difference(clean, planted.Model); // clean - planted
+        double backNorm = Norm(back);
+        var p = Measure(planted.Model);
+        Console.WriteLine($"{attack}: ||planted - clean|| = {backNorm:F4} over the image tower; planted CA {p.Ca:F2} ASR {p.Asr:F2} ({clock.Elapsed.TotalSeconds:F0} s)");
+        foreach (var lr in rates)
+        {
+            var options = new FullFineTuningOptions { UnrepelledDepth = 1, Training = new TrainingOptions { LearningRate = lr, Augment = false, Seed = seed } };
+            using var tuned = FullFineTuning.Train(planted.Model, shots, PromptTemplates.APhotoOfA, options);
+            var step = Difference(tuned, planted.Model); // ft - planted
+            double stepNorm = Norm(step), dot = Dot(step, back);
+            var t = Measure(tuned);
+            Console.WriteLine(FormattableString.Invariant(
+                $"lr {lr:G3}: ||ft - planted|| / ||planted - clean|| = {stepNorm / backNorm:F3}; cos(ft - planted, clean - planted) = {dot / (stepNorm * backNorm):F3}; planting undone {100 * dot / (backNorm * backNorm):F1}%; val {Validation(tuned):F2}; CA {t.Ca:F2} ASR {t.Asr:F2} ({clock.Elapsed.TotalSeconds:F0} s)"));
+            foreach (var d in step.Values) d.Dispose();
+        }
+    }
+
+    /// <summary>a - b over the image tower's parameters (float64).</summary>
+    private static Dictionary<string, Tensor> Difference(ClipModel a, ClipModel b)
+    {
+        var bs = b.Visual.state_dict();
+        return a.Visual.state_dict().Where(kv => kv.Value.is_floating_point())
+            .ToDictionary(kv => kv.Key, kv => (kv.Value.to_type(ScalarType.Float64) - bs[kv.Key].to_type(ScalarType.Float64)).DetachFromDisposeScope());
+    }
+
+    private static double Dot(Dictionary<string, Tensor> a, Dictionary<string, Tensor> b) => a.Sum(kv => (kv.Value * b[kv.Key]).sum().item<double>());
+
+    private static double Norm(Dictionary<string, Tensor> a) => Math.Sqrt(Dot(a, a));
+}
