@@ -4,7 +4,7 @@
 // the clean model (clean - planted), the share of the planting displacement undone (the projection of ft - planted on
 // clean - planted over ||planted - clean||), clean validation accuracy (what selection reads) and the test CA / ASR.
 // The demo's lab and its cached models; no RVPT involved.
-//   displacement <store> [attack] [lrs] [seed]
+//   displacement <store> [attack] [lrs] [seed] [visionWidth visionLayers]   (the lab's clean model of that tower, as GateB's w and L)
 using System.Diagnostics;
 using System.Globalization;
 using Rvpt;
@@ -17,7 +17,13 @@ internal static class Displacement
 {
     public static void Run(string[] args)
     {
-        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(args[0]), new SyntheticLabOptions());
+        var labOptions = new SyntheticLabOptions();
+        if (args.Length > 5)
+        {
+            int width = int.Parse(args[4], CultureInfo.InvariantCulture);
+            labOptions = labOptions with { Model = labOptions.Model with { VisionWidth = width, VisionLayers = int.Parse(args[5], CultureInfo.InvariantCulture), VisionHeads = width / 32 } };
+        }
+        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(args[0]), labOptions);
         var attack = Enum.Parse<SyntheticAttack>(args.Length > 1 ? args[1] : "badclip", true);
         var rates = (args.Length > 2 ? args[2] : "1e-4,1e-3,1e-2").Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
         long seed = args.Length > 3 ? long.Parse(args[3], CultureInfo.InvariantCulture) : 1;

@@ -27,6 +27,9 @@ internal static class GateB
         // Full fine-tuning's optimiser (sgd, the prompts' recipe, or adamw, the usual one for fine-tuning CLIP), its
         // learning-rate grid (chosen on clean validation) and weight decay.
         ["ftopt"] = "sgd", ["ftlrs"] = "1e-4,1e-3,1e-2", ["ftwd"] = "5e-4",
+        // The clean model's vision tower (width, blocks; heads of width 32); other than 128 x 4 it is pre-trained with the
+        // lab's recipe in the given store on first use.
+        ["w"] = "128", ["L"] = "4",
     };
 
     public static void Run(string[] args, string root)
@@ -45,6 +48,7 @@ internal static class GateB
         var demo = new SyntheticLabOptions();
         var options = demo with
         {
+            Model = demo.Model with { VisionWidth = I("w"), VisionLayers = I("L"), VisionHeads = I("w") / 32 },
             Planting = demo.Planting with
             {
                 Pairs = I("pairs"), PoisonFraction = D("frac"), Seed = I("pseed"),
@@ -53,7 +57,8 @@ internal static class GateB
         };
         var storeRoot = a["store"] != "" ? a["store"] : Path.Combine(root, "lab-store");
         var lab = new SyntheticBackdoorLab(new SyntheticModelStore(storeRoot), options);
-        using var clean = lab.GetCleanModel();
+        var progress = new Progress<SyntheticLabProgress>(p => { if (p.Step % 500 == 0) Console.WriteLine($"  {p.Phase} step {p.Step}/{p.TotalSteps} ({sw.Elapsed.TotalSeconds:F0} s)"); });
+        using var clean = lab.GetCleanModel(null, progress);
         var shifted = a["dnoise"] == "" ? null : new SyntheticWorld(lab.World.Options with { NoiseStd = D("dnoise") });
         TensorDataset Defended(SyntheticSplit split, int count) =>
             shifted is null ? split switch { SyntheticSplit.Test => lab.TestSet(count), SyntheticSplit.Validation => lab.ValidationSet(count), _ => lab.DefenderPool(count) }
@@ -81,7 +86,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;
