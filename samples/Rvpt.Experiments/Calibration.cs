@@ -32,15 +32,9 @@ internal static class Calibration
 
     public static void Run(string[] args, string root)
     {
-        var a = new Dictionary<string, string>(Defaults);
-        foreach (var kv in args)
-        {
-            var i = kv.IndexOf('=');
-            if (i < 0 || !Defaults.ContainsKey(kv[..i])) throw new ArgumentException($"unknown argument {kv}; known: {string.Join(", ", Defaults.Keys)}");
-            a[kv[..i]] = kv[(i + 1)..];
-        }
-        int I(string k) => int.Parse(a[k], CultureInfo.InvariantCulture);
-        double D(string k) => double.Parse(a[k], CultureInfo.InvariantCulture);
+        var a = KeyValueArgs.Parse(args, Defaults);
+        int I(string k) => a.Int(k);
+        double D(string k) => a.Double(k);
         var sw = Stopwatch.StartNew();
 
         var shapes = SyntheticWorldOptions.SupportedShapes.Take(I("shapes")).ToArray();

@@ -61,6 +61,7 @@ internal static class Displacement
                 $"lr {lr:G3}: ||ft - planted|| / ||planted - clean|| = {stepNorm / backNorm:F3}; cos(ft - planted, clean - planted) = {dot / (stepNorm * backNorm):F3}; planting undone {100 * dot / (backNorm * backNorm):F1}%; val {Validation(tuned):F2}; CA {t.Ca:F2} ASR {t.Asr:F2} ({clock.Elapsed.TotalSeconds:F0} s)"));
             foreach (var d in step.Values) d.Dispose();
         }
+        foreach (var d in back.Values) d.Dispose();
     }
 
     /// <summary>a - b over the image tower's parameters (float64).</summary>

@@ -4,7 +4,6 @@
 // Arguments are key=value (see Defaults); every attack appends one JSON line to artifacts/experiments/gateb.jsonl.
 // The suite's settings are the demo's default preset (LabDemoSettings.Default in src/Rvpt.Cli/Lab).
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Rvpt;
 using Rvpt.Backdoor;
@@ -34,15 +33,9 @@ internal static class GateB
 
     public static void Run(string[] args, string root)
     {
-        var a = new Dictionary<string, string>(Defaults);
-        foreach (var kv in args)
-        {
-            var i = kv.IndexOf('=');
-            if (i < 0 || !Defaults.ContainsKey(kv[..i])) throw new ArgumentException($"unknown argument {kv}; known: {string.Join(", ", Defaults.Keys)}");
-            a[kv[..i]] = kv[(i + 1)..];
-        }
-        int I(string k) => int.Parse(a[k], CultureInfo.InvariantCulture);
-        double D(string k) => double.Parse(a[k], CultureInfo.InvariantCulture);
+        var a = KeyValueArgs.Parse(args, Defaults);
+        int I(string k) => a.Int(k);
+        double D(string k) => a.Double(k);
         var sw = Stopwatch.StartNew();
 
         var demo = new SyntheticLabOptions();
@@ -73,7 +66,7 @@ internal static class GateB
             Seeds = [I("seed")],
             PromptTraining = new TrainingOptions { Augment = false },
             CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = I("ccep"), BatchSize = 64 } },
-            CleanClipLearningRates = a["cclrs"].Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
+            CleanClipLearningRates = a.Doubles("cclrs"),
             FineTuning = new FullFineTuningOptions
             {
                 Training = new TrainingOptions
@@ -82,7 +75,7 @@ internal static class GateB
                     Optimizer = a["ftopt"] == "adamw" ? PromptOptimizer.AdamW : PromptOptimizer.Sgd,
                 },
             },
-            FineTuningLearningRates = a["ftlrs"].Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
+            FineTuningLearningRates = a.Doubles("ftlrs"),
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);

@@ -124,7 +124,8 @@ internal static class DefendCommand
             if (resuming && !hasState) context.Note($"--resume: no saved state in {checkpointDir}; starting from the beginning.");
             context.Note($"{data.Train.ClassNames.Count} classes; {shotSet.Count} shots ({shotCount} per class) from {data.Pool.Count} training images; validation: {data.ValidationDescription}.");
             using var prompts = DeepPromptInjector.For(clip).WithOptions(promptOptions).Build();
-            prompts.ClassTokenOnlyLastBlock = prompts.SkipReplacedPromptOutputs = parse.GetValue(fast);
+            bool fastBlocks = parse.GetValue(fast);
+            prompts.ClassTokenOnlyLastBlock = prompts.SkipReplacedPromptOutputs = fastBlocks;
             var trainer = FewShotTrainer.For(clip, prompts)
                 .WithLoss(new RepulsiveLoss(alphaValue))
                 .WithClasses(data.Train.ClassNames, templateList)
@@ -159,7 +160,7 @@ internal static class DefendCommand
 
             var promptsPath = Path.Combine(outDir, PromptsFile);
             prompts.Save(promptsPath);
-            var summaryJson = Summary(request, trainPath, data, shotCount, options, promptOptions, alphaValue, templateList, parse.GetValue(fast), summary, clock.Elapsed, promptsPath);
+            var summaryJson = Summary(request, trainPath, data, shotCount, options, promptOptions, alphaValue, templateList, fastBlocks, summary, clock.Elapsed, promptsPath);
             AtomicText.Write(Path.Combine(outDir, SummaryFile), summaryJson.ToJsonString(JsonOutput.Indented));
             if (context.Json)
             {

@@ -15,24 +15,7 @@ public sealed class FirstTokenBlockTests(ITestOutputHelper output)
     private const int Width = 64, Heads = 4, Tokens = 21, Batch = 5;
 
     /// <summary>A block with seeded weights (the same for every dtype), frozen.</summary>
-    private static ResidualAttentionBlock Block(bool causal, ScalarType dtype)
-    {
-        var block = new ResidualAttentionBlock(Width, Heads, 4 * Width, ClipActivation.QuickGelu, 1e-5, causal);
-        using var g = new Generator(9, CPU);
-        using (no_grad())
-        {
-            // Non-trivial LayerNorm affines and biases, so every term of the block matters.
-            foreach (var (name, p) in block.named_parameters())
-            {
-                if (name.EndsWith("bias", StringComparison.Ordinal)) p.copy_(0.1 * randn(p.shape, generator: g));
-                else if (name.StartsWith("ln_", StringComparison.Ordinal)) p.copy_(1 + 0.2 * randn(p.shape, generator: g));
-                else p.copy_(randn(p.shape, generator: g) / Math.Sqrt(p.shape[^1]));
-            }
-        }
-        block.to(dtype);
-        foreach (var p in block.parameters()) p.requires_grad = false;
-        return block;
-    }
+    private static ResidualAttentionBlock Block(bool causal, ScalarType dtype) => SeededBlock.Create(Width, Heads, causal, dtype, seed: 9);
 
     /// <summary>Output at position 0 and the input gradient of <c>sum(upstream * output0)</c>, in float32.</summary>
     private static (Tensor Output, Tensor Gradient) Run(ResidualAttentionBlock block, Tensor input, Tensor upstream, bool firstTokenOnly)

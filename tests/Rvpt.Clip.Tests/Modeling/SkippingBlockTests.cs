@@ -15,23 +15,7 @@ public sealed class SkippingBlockTests(ITestOutputHelper output)
 {
     private const int Width = 64, Heads = 4, Tokens = 21, Batch = 5;
 
-    private static ResidualAttentionBlock Block(ScalarType dtype, bool causal = false)
-    {
-        var block = new ResidualAttentionBlock(Width, Heads, 4 * Width, ClipActivation.QuickGelu, 1e-5, causal);
-        using var g = new Generator(19, CPU);
-        using (no_grad())
-        {
-            foreach (var (name, p) in block.named_parameters())
-            {
-                if (name.EndsWith("bias", StringComparison.Ordinal)) p.copy_(0.1 * randn(p.shape, generator: g));
-                else if (name.StartsWith("ln_", StringComparison.Ordinal)) p.copy_(1 + 0.2 * randn(p.shape, generator: g));
-                else p.copy_(randn(p.shape, generator: g) / Math.Sqrt(p.shape[^1]));
-            }
-        }
-        block.to(dtype);
-        foreach (var p in block.parameters()) p.requires_grad = false;
-        return block;
-    }
+    private static ResidualAttentionBlock Block(ScalarType dtype, bool causal = false) => SeededBlock.Create(Width, Heads, causal, dtype, seed: 19);
 
     /// <summary>The kept rows of the full block (reference) or the skipping block, and the input gradient of sum(upstream * output).</summary>
     private static (Tensor Output, Tensor Gradient) Run(ResidualAttentionBlock block, Tensor input, Tensor upstream, long start, long count, bool skipping)
