@@ -4,7 +4,10 @@
 // the clean model (clean - planted), the share of the planting displacement undone (the projection of ft - planted on
 // clean - planted over ||planted - clean||), clean validation accuracy (what selection reads) and the test CA / ASR.
 // The demo's lab and its cached models; no RVPT involved.
-//   displacement <store> [attack] [lrs] [seed] [visionWidth visionLayers]   (the lab's clean model of that tower, as GateB's w and L)
+//   displacement <store> [attack] [lrs] [seed] [visionWidth visionLayers] [shots] [sgd|adamw]   (the lab's clean model of that
+//   tower, as GateB's w and L; shots per class of the fine-tuning set, default 16, the defender pool is twice the shots
+//   of the 12 classes, at least 768 images; the fine-tuning optimiser, default SGD as the demo's, AdamW with weight
+//   decay 0.1 as GateB's ftopt=adamw ftwd=0.1)
 using System.Diagnostics;
 using System.Globalization;
 using Rvpt;
@@ -32,8 +35,10 @@ internal static class Displacement
         using var planted = lab.GetPlantedModel(attack, clean);
         using var test = lab.TestSet(1_200);
         using var validation = lab.ValidationSet(600);
-        using var pool = lab.DefenderPool(768);
-        var shots = FewShotSampler.Sample(pool, 16, seed);
+        int shotsPerClass = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 16;
+        using var pool = lab.DefenderPool(Math.Max(768, 2 * 12 * shotsPerClass)); // twice the shots of the 12 classes, so every class has enough
+        var shots = FewShotSampler.Sample(pool, shotsPerClass, seed);
+        bool adamW = args.Length > 7 && args[7].Equals("adamw", StringComparison.OrdinalIgnoreCase);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, 200);
         (double Ca, double Asr) Measure(ClipModel m)
         {
@@ -49,10 +54,12 @@ internal static class Displacement
         var back = Difference(clean, planted.Model); // clean - planted
         double backNorm = Norm(back);
         var p = Measure(planted.Model);
-        Console.WriteLine($"{attack}: ||planted - clean|| = {backNorm:F4} over the image tower; planted CA {p.Ca:F2} ASR {p.Asr:F2} ({clock.Elapsed.TotalSeconds:F0} s)");
+        Console.WriteLine($"{attack}, {shotsPerClass} shots per class, {(adamW ? "AdamW" : "SGD")}: ||planted - clean|| = {backNorm:F4} over the image tower; planted CA {p.Ca:F2} ASR {p.Asr:F2} ({clock.Elapsed.TotalSeconds:F0} s)");
         foreach (var lr in rates)
         {
-            var options = new FullFineTuningOptions { UnrepelledDepth = 1, Training = new TrainingOptions { LearningRate = lr, Augment = false, Seed = seed } };
+            var training = new TrainingOptions { LearningRate = lr, Augment = false, Seed = seed };
+            if (adamW) training = training with { Optimizer = PromptOptimizer.AdamW, WeightDecay = 0.1 };
+            var options = new FullFineTuningOptions { UnrepelledDepth = 1, Training = training };
             using var tuned = FullFineTuning.Train(planted.Model, shots, PromptTemplates.APhotoOfA, options);
             var step = Difference(tuned, planted.Model); // ft - planted
             double stepNorm = Norm(step), dot = Dot(step, back);

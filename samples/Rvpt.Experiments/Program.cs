@@ -8,7 +8,7 @@
 //   explain <cacheDir> [attacks] [images]   (Explain.cs: where a trigger moves the final image feature)
 //   ablate <cacheDir> [attacks] [variants] [images]   (Explain.cs: the repelling term's ablations, issue 12 item 4)
 //   gateb <key=value ...>   (GateB.cs: lighter plantings of the demo's lab and the baselines gate B names)
-//   displacement <store> [attack] [lrs] [seed] [width layers]   (Displacement.cs: how far full fine-tuning moves the planted encoder, against the planting)
+//   displacement <store> [attack] [lrs] [seed] [width layers] [shots] [sgd|adamw]   (Displacement.cs: how far full fine-tuning moves the planted encoder, against the planting)
 //   issba <imageSize> <steps> <trainImages> [residualWeight (default the lab's 60)] [width]   (ISSBA's StegaStamp model on the synthetic world, resized)
 using System.Diagnostics;
 using Rvpt;
