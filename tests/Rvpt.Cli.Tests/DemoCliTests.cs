@@ -32,9 +32,9 @@ public class DemoCliTests
         var (code, _, stderr) = Demo("--train", temp.Path);
         Assert.Equal(2, code);
         Assert.Contains("--train applies to a real model", stderr);
-        (code, _, stderr) = Demo("--quick", "--shots", "4");
+        (code, _, stderr) = Demo("--quick", "--epochs", "4");
         Assert.Equal(2, code);
-        Assert.Contains("--shots applies to a real model", stderr);
+        Assert.Contains("--epochs applies to a real model", stderr);
         (code, _, stderr) = Demo("--model", temp.File("m.safetensors"), "--quick", "--train", temp.Path, "--test", temp.Path, "--attack", "badnets", "--target", "x");
         Assert.Equal(2, code);
         Assert.Contains("--quick applies to the synthetic world", stderr);

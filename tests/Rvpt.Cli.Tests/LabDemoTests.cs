@@ -62,6 +62,31 @@ public class LabDemoTests(LabCache lab)
     }
 
     [Fact]
+    public void Lab_demo_takes_the_shots_and_grows_the_defenders_pool_with_them()
+    {
+        using var temp = new TempDirectory();
+        // The quick preset draws 2 shots from 96 images; 3 shots draw from 144 (the pool grows in proportion).
+        CliRun.Run("lab", "demo", "--quick", "--attacks", "badnets", "--defences", "probe", "--shots", "3", "--cache", lab.Path,
+            "--out", temp.File("tool"), "--json").Json();
+        Assert.Contains("shots: 3 per class from a pool of 144", File.ReadAllText(temp.File("tool/report.md")));
+        // The demo's command line forwards --shots to the synthetic world too.
+        var (code, _, stderr) = RunDemo("--quick", "--attacks", "badnets", "--defences", "probe", "--shots", "3", "--cache", lab.Path, "--out", temp.File("demo"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("shots: 3 per class from a pool of 144", File.ReadAllText(temp.File("demo/report.md")));
+    }
+
+    [Theory]
+    [InlineData(16, 768)]
+    [InlineData(64, 3_072)] // 4 x 64 shots x 12 classes, as the default's 4 x 16 x 12
+    [InlineData(4, 768)] // never shrinks: fewer shots come from the default's pool
+    public void More_shots_grow_the_defenders_pool_in_proportion(int shots, int pool)
+    {
+        var settings = LabDemoSettings.Default.WithShots(shots);
+        Assert.Equal(shots, settings.Suite.Shots);
+        Assert.Equal(pool, settings.PoolImages);
+    }
+
+    [Fact]
     public void Lab_demo_refuses_bad_options_before_building_anything()
     {
         using var temp = new TempDirectory();
@@ -72,6 +97,7 @@ public class LabDemoTests(LabCache lab)
         CliRun.AssertBadInput(CliRun.Run(Demo("--alpha", "-1")), "--alpha");
         CliRun.AssertBadInput(CliRun.Run(Demo("--defences", "rvpt,magic")), "--defences", "'magic'", "finetune-fr");
         CliRun.AssertBadInput(CliRun.Run(Demo("--tokens", "0")), "--tokens");
+        CliRun.AssertBadInput(CliRun.Run(Demo("--shots", "0")), "--shots");
         CliRun.AssertBadInput(CliRun.Run(Demo("--depth", "-1")), "--depth");
         CliRun.AssertBadInput(CliRun.Run(Demo("--device", "tpu")), "--device 'tpu'");
         CliRun.AssertBadInput(CliRun.Run(Demo("--poison-fraction", "1")), "--poison-fraction", "(0, 1)");

@@ -66,7 +66,7 @@ public static class DemoCli
         private readonly Option<string?> _classes = new("--classes") { Description = "File with one class name per line, in sorted folder order (default: folder names)." };
         private readonly Option<string?> _attack = new("--attack") { Description = $"The attack the model carries: {TriggerSpec.Help}." };
         private readonly Option<string?> _target = new("--target") { Description = "The attack's target class name." };
-        private readonly Option<int> _shots = new("--shots") { Description = "Shots per class (checked against --train before anything trains).", DefaultValueFactory = _ => 16 };
+        private readonly Option<int> _shots = new("--shots") { Description = "Shots per class (default 16; with --model checked against --train before anything trains; in the synthetic world the defender's pool grows with it).", DefaultValueFactory = _ => 16 };
         private readonly Option<int> _epochs = new("--epochs") { Description = "Prompt-tuning epochs.", DefaultValueFactory = _ => 50 };
         private readonly Option<int?> _depth = new("--prompt-depth") { Description = "Unprompted depth D (default: the paper's 3/12 of the blocks, D = 3 on ViT-B/32, 1 on the synthetic model)." };
         private readonly Option<int?> _tokens = new("--prompt-tokens") { Description = "Prompt tokens per block b (default: the paper's 50 per 49 patches, capped at 50; 16 on the synthetic model)." };
@@ -114,13 +114,14 @@ public static class DemoCli
                 suite.AddRange(common);
                 return suite;
             }
-            foreach (var option in new Option[] { _train, _test, _attack, _target, _classes, _tokenizer, _shots, _epochs })
+            foreach (var option in new Option[] { _train, _test, _attack, _target, _classes, _tokenizer, _epochs })
                 if (parse.GetResult(option) is { Implicit: false })
                     throw new CliInputException($"{option.Name} applies to a real model; pass --model too.");
             var lab = new List<string> { "lab", "demo" };
             if (parse.GetValue(_quick)) lab.Add("--quick");
             if (parse.GetValue(_attacks) is { } attacks) lab.AddRange(["--attacks", attacks]);
             if (parse.GetValue(_cache) is { } cache) lab.AddRange(["--cache", cache]);
+            if (parse.GetResult(_shots) is { Implicit: false }) lab.AddRange(["--shots", Text(parse.GetValue(_shots))]);
             lab.AddRange(common);
             return lab;
         }

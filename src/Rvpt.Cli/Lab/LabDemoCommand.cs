@@ -20,10 +20,11 @@ internal static class LabDemoCommand
         var depth = new Option<int?>("--depth") { Description = "Unprompted depth D (default: the paper's 3/12 of the blocks, 1 on the synthetic model)." };
         var tokens = new Option<int?>("--tokens") { Description = "Prompt tokens per block b (default: the paper's 50 per 49 patches, capped at 50; 16 on the synthetic model)." };
         var alpha = new Option<double?>("--alpha") { Description = "RVPT's repelling weight alpha (default 2, the paper's)." };
+        var shots = new Option<int?>("--shots") { Description = "Shots per class of every few-shot defence (default 16, the paper's; the defender's pool grows in proportion above 16: 48 images per shot)." };
         var defences = new Option<string?>("--defences") { Description = $"Defences, comma-separated: {SuiteOptions.DefenceHelp} (default {SuiteOptions.DefaultDefences}; none always runs: the planting gate reads it)." };
         var command = new Command("demo", "The demo's table: build the clean tiny CLIP, plant every attack, run none, VPT, linear probe, CleanCLIP and RVPT against each; report ASR% (CA%).");
         lab.AddTo(command);
-        foreach (var o in new Option[] { seeds, attacks, output, depth, tokens, alpha, defences }) command.Add(o);
+        foreach (var o in new Option[] { seeds, attacks, output, depth, tokens, alpha, shots, defences }) command.Add(o);
         RvptCli.SetWork(command, global, (parse, context, ct) =>
         {
             var device = ModelOptions.ParseDevice(parse.GetValue(lab.Device)!);
@@ -33,6 +34,7 @@ internal static class LabDemoCommand
                 settings = settings with { Suite = settings.Suite with { Seeds = CliChecks.SeedList(seedText, "--seeds") } };
             if (parse.GetValue(alpha) is { } a)
                 settings = settings with { Suite = settings.Suite with { Alpha = a >= 0 && double.IsFinite(a) ? a : throw new CliInputException($"--alpha must be finite and >= 0; got {a}.") } };
+            if (parse.GetValue(shots) is { } k) settings = settings.WithShots(CliChecks.Positive(k, "--shots"));
             if (parse.GetValue(attacks) is { } attackText) settings = settings with { Attacks = ParseAttacks(attackText) };
             if (parse.GetValue(defences) is { } defenceText)
                 settings = settings with { Suite = settings.Suite with { Defences = SuiteOptions.ParseDefences("none," + defenceText) } };

@@ -30,6 +30,18 @@ internal sealed record LabDemoSettings
     /// <summary>Clean image-caption pairs CleanCLIP fine-tunes on.</summary>
     public int CleanClipPairs { get; init; } = 2_000;
 
+    /// <summary>
+    /// These settings with <paramref name="shots"/> per class for every few-shot defence. The defender's pool grows in
+    /// proportion when the shots grow (the default's 768 images hold 16 shots of each of the 12 classes four times
+    /// over) and never shrinks, so fewer shots are drawn from the same pool as the default's.
+    /// </summary>
+    public LabDemoSettings WithShots(int shots)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(shots, 1);
+        long pool = Math.Max(PoolImages, (long)PoolImages * shots / Suite.Shots);
+        return this with { Suite = Suite with { Shots = shots }, PoolImages = checked((int)pool) };
+    }
+
     /// <summary>Planting gate: the backdoor counts as planted at ASR at least this.</summary>
     public double GateAsr { get; init; } = 0.80;
 
