@@ -27,7 +27,10 @@ public sealed class DefenceReport
         return this;
     }
 
-    /// <summary>The Markdown table; cells with several seeds show the mean ± sample standard deviation; notes become footnotes.</summary>
+    /// <summary>
+    /// The Markdown table; cells with several seeds show the mean ± sample standard deviation; notes become footnotes, one
+    /// number per distinct text.
+    /// </summary>
     public string ToMarkdown()
     {
         var attacks = _cells.Select(c => c.Attack).Distinct().ToList();
@@ -45,8 +48,14 @@ public sealed class DefenceReport
                 var text = group.Count == 0 ? "-" : Format(group);
                 foreach (var note in group.Select(c => c.Note).Where(n => n is not null).Distinct())
                 {
-                    notes.Add(note!);
-                    text += $" [{notes.Count}]";
+                    // One footnote per distinct text: a note shared by a whole column (an attack that did not plant) is numbered once.
+                    int index = notes.IndexOf(note!);
+                    if (index < 0)
+                    {
+                        notes.Add(note!);
+                        index = notes.Count - 1;
+                    }
+                    text += $" [{index + 1}]";
                 }
                 sb.Append(' ').Append(text).Append(" |");
             }

@@ -39,4 +39,22 @@ public sealed class DefenceReportTests
         report.Save(temp.Path);
         foreach (var f in new[] { "results.md", "results.csv", "results.json" }) Assert.True(File.Exists(temp.File(f)), f);
     }
+
+    [Fact]
+    public void A_note_shared_by_several_cells_is_one_footnote()
+    {
+        var config = new Dictionary<string, string>();
+        const string NotPlanted = "WaNet: NOT planted";
+        var md = new DefenceReport()
+            .Add(new DefenceReportCell("WaNet", "none", M(new long[] { 0, 1, 1, 1 }), 1, config, Note: NotPlanted))
+            .Add(new DefenceReportCell("BadNets", "none", M(new long[] { 1, 1, 1, 1 }), 1, config, Note: "other"))
+            .Add(new DefenceReportCell("WaNet", "RVPT", M(new long[] { 0, 0, 1, 1 }), 1, config, Note: NotPlanted))
+            .Add(new DefenceReportCell("WaNet", "RVPT", M(new long[] { 0, 0, 1, 1 }), 2, config, Note: NotPlanted))
+            .ToMarkdown();
+        Assert.Contains("| none | 50.00 (75.00) [1] | 100.00 (75.00) [2] |", md);
+        Assert.Contains("| RVPT | 0.00 ± 0.00 (75.00 ± 0.00) [1] | - |", md);
+        Assert.Contains("[1] WaNet: NOT planted", md);
+        Assert.Contains("[2] other", md);
+        Assert.DoesNotContain("[3]", md);
+    }
 }
