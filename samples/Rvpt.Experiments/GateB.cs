@@ -17,7 +17,7 @@ internal static class GateB
         // store: the demo's model store (its clean model is reused; planted models are cached by their options).
         ["store"] = "", ["attacks"] = "badclip,badnets,blended",
         ["frac"] = "0.1", ["ep"] = "2", ["lr"] = "5e-4", ["lw"] = "1", ["pairs"] = "12000", ["warm"] = "20", ["pseed"] = "1",
-        ["defences"] = "None,LinearProbe,CleanClip,FullFineTuning", ["seed"] = "1",
+        ["defences"] = "None,LinearProbe,CleanClip,FullFineTuning", ["seed"] = "1", ["shots"] = "16",
         // CleanCLIP's budget (the demo's: 2,000 pairs, 2 epochs, lr 1e-5 or 1e-4 chosen on clean validation).
         ["ccpairs"] = "2000", ["ccep"] = "2", ["cclrs"] = "1e-5,1e-4",
         // dnoise: the defended task's pixel noise std (pre-training and planting keep the world's 0.02): a defended task
@@ -58,12 +58,13 @@ internal static class GateB
                 : shifted.ToLabeledDataset(SyntheticWorld.SplitSeed(2, split), count);
         using var test = Defended(SyntheticSplit.Test, 1_200);
         using var validation = Defended(SyntheticSplit.Validation, 600);
-        using var pool = Defended(SyntheticSplit.Train, 768);
+        using var pool = Defended(SyntheticSplit.Train, Math.Max(768, 48 * I("shots"))); // the demo's 768 for 16 shots, in proportion above
         using var pairs = lab.DefenderPairs(I("ccpairs"));
         var suiteOptions = new DefenceSuiteOptions
         {
             Defences = a["defences"].Split(',').Select(Enum.Parse<DefenceKind>).ToArray(),
             Seeds = [I("seed")],
+            Shots = I("shots"),
             PromptTraining = new TrainingOptions { Augment = false },
             CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = I("ccep"), BatchSize = 64 } },
             CleanClipLearningRates = a.Doubles("cclrs"),
@@ -79,7 +80,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;
