@@ -34,7 +34,7 @@ switch (args.FirstOrDefault())
     case "ablate": Explain.Ablate(rest, root); break;
     case "gateb": GateB.Run(rest, root); break;
     case "displacement": Displacement.Run(rest); break;
-    default: Console.Error.WriteLine("usage: pretrain | plant-caption | plant | defend | calib | shapes | issba | explain | ablate (see the comment at the top of Program.cs)"); return 2;
+    default: Console.Error.WriteLine("usage: pretrain | plant-caption | plant | defend | calib | shapes | issba | explain | ablate | gateb | displacement (see the comment at the top of Program.cs)"); return 2;
 }
 return 0;
 

@@ -93,17 +93,15 @@ public class FullFineTuningTests
         var (images, labels) = ToyShapes.Make(2, seed: 3);
         using var shots = new TensorDataset(images, tensor(labels), ToyShapes.Classes);
         const double lr = 1e-3;
-        var adamw = Options(0, lr, epochs: 1) with
-        {
-            Training = Options(0, lr, epochs: 1).Training with { Optimizer = PromptOptimizer.AdamW, WeightDecay = 0, AdamEpsilon = 1e-12 },
-        };
+        var sgd = Options(0, lr, epochs: 1);
+        var adamw = sgd with { Training = sgd.Training with { Optimizer = PromptOptimizer.AdamW, WeightDecay = 0, AdamEpsilon = 1e-12 } };
         using var before = clip.Visual.Projection.detach().clone();
         using var tunedAdam = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, adamw);
         using var stepAdam = (tunedAdam.Visual.Projection - before).abs();
         Assert.True(stepAdam.max().item<float>() <= lr * 1.001, $"largest AdamW step {stepAdam.max().item<float>()}");
         Assert.InRange(stepAdam.median().item<float>(), lr * 0.99, lr * 1.001);
 
-        using var tunedSgd = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, Options(0, lr, epochs: 1));
+        using var tunedSgd = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, sgd);
         using var stepSgd = (tunedSgd.Visual.Projection - before).abs();
         Assert.True(stepSgd.median().item<float>() < 0.5 * lr, $"median SGD step {stepSgd.median().item<float>()} (lr * |g|)");
     }
