@@ -22,10 +22,9 @@ internal static class Calibration
         ["tmpl"] = "default", ["db"] = "1:16", ["alpha"] = "2", ["lrs"] = "0.002,0.02,0.2", ["pep"] = "50", ["shots"] = "16",
         ["seed"] = "1", ["vpt"] = "0", ["val"] = "600", ["test"] = "1200", ["init"] = "gauss", ["diag"] = "0",
         // model: load this clean model directory (e.g. the demo cache's) instead of pre-training one;
-        // dnoise: the defended task's pixel noise std (pre-training keeps the world's 0.02): a shift between the
-        // pre-training distribution and the defended task, as between CLIP's web pairs and ImageNet;
+        // dnoise, dsizes, d2nd: the defended task's departures from the pre-training world (DefendedTask.cs);
         // zsonly=1: print the zero-shot accuracies and stop.
-        ["model"] = "", ["dnoise"] = "", ["zsonly"] = "0",
+        ["model"] = "", ["dnoise"] = "", ["dsizes"] = "", ["d2nd"] = "", ["zsonly"] = "0",
         // aug=1: CoOp augmentation (random resized crop and flip) while tuning prompts; the frozen-branch cache is then off.
         ["aug"] = "0",
     };
@@ -42,7 +41,7 @@ internal static class Calibration
         if (a["tmpl"] == "rich") worldOptions = worldOptions with { CaptionTemplates = RichTemplates };
         var world = new SyntheticWorld(worldOptions);
         var defendedOptions = worldOptions with { ClassNames = shapes.Take(I("defend")).ToArray() };
-        if (a["dnoise"] != "") defendedOptions = defendedOptions with { NoiseStd = D("dnoise") };
+        defendedOptions = DefendedTask.Apply(defendedOptions, a) ?? defendedOptions;
         var defended = new SyntheticWorld(defendedOptions);
         var pre = new SyntheticPretrainingOptions
         {

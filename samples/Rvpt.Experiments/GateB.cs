@@ -1,6 +1,7 @@
 // Gates A and B for issue 12: lighter plantings of the demo's lab (its world, clean model and pinned triggers), each
 // followed by the baselines gate B names (CleanCLIP on BadNets and Blended, full fine-tuning with CE on BadCLIP),
-// the linear probe (reported, not gated) and optionally VPT. RVPT is not run here: no planting is chosen by its ASR.
+// the linear probe (reported, not gated) and optionally VPT. RVPT runs only when named in defences, once a world is
+// fixed by the gates: no planting or world is chosen by its ASR.
 // Arguments are key=value (see Defaults); every attack appends one JSON line to artifacts/experiments/gateb.jsonl.
 // The suite's settings are the demo's default preset (LabDemoSettings.Default in src/Rvpt.Cli/Lab).
 using System.Diagnostics;
@@ -20,15 +21,17 @@ internal static class GateB
         ["defences"] = "None,LinearProbe,CleanClip,FullFineTuning", ["seed"] = "1", ["shots"] = "16",
         // CleanCLIP's budget (the demo's: 2,000 pairs, 2 epochs, lr 1e-5 or 1e-4 chosen on clean validation).
         ["ccpairs"] = "2000", ["ccep"] = "2", ["cclrs"] = "1e-5,1e-4",
-        // dnoise: the defended task's pixel noise std (pre-training and planting keep the world's 0.02): a defended task
-        // with headroom, shifted from pre-training as ImageNet is from CLIP's web pairs (the same seeds as the lab's sets).
-        ["dnoise"] = "",
+        // dnoise, dsizes, d2nd: the defended task's departures from the pre-training world, for headroom
+        // (DefendedTask.cs; the same seeds as the lab's sets).
+        ["dnoise"] = "", ["dsizes"] = "", ["d2nd"] = "",
         // Full fine-tuning's optimiser (sgd, the prompts' recipe, or adamw, the usual one for fine-tuning CLIP), its
         // learning-rate grid (chosen on clean validation) and weight decay.
         ["ftopt"] = "sgd", ["ftlrs"] = "1e-4,1e-3,1e-2", ["ftwd"] = "5e-4",
         // The clean model's vision tower (width, blocks; heads of width 32); other than 128 x 4 it is pre-trained with the
         // lab's recipe in the given store on first use.
         ["w"] = "128", ["L"] = "4",
+        // The prompts' geometry for VPT and RVPT (unprompted depth D, tokens per block b); "" is the suite's scaled default.
+        ["D"] = "", ["b"] = "",
     };
 
     public static void Run(string[] args, string root)
@@ -52,7 +55,8 @@ internal static class GateB
         var lab = new SyntheticBackdoorLab(new SyntheticModelStore(storeRoot), options);
         var progress = new Progress<SyntheticLabProgress>(p => { if (p.Step % 500 == 0) Console.WriteLine($"  {p.Phase} step {p.Step}/{p.TotalSteps} ({sw.Elapsed.TotalSeconds:F0} s)"); });
         using var clean = lab.GetCleanModel(null, progress);
-        var shifted = a["dnoise"] == "" ? null : new SyntheticWorld(lab.World.Options with { NoiseStd = D("dnoise") });
+        var shiftedOptions = DefendedTask.Apply(lab.World.Options, a);
+        var shifted = shiftedOptions is null ? null : new SyntheticWorld(shiftedOptions);
         TensorDataset Defended(SyntheticSplit split, int count) =>
             shifted is null ? split switch { SyntheticSplit.Test => lab.TestSet(count), SyntheticSplit.Validation => lab.ValidationSet(count), _ => lab.DefenderPool(count) }
                 : shifted.ToLabeledDataset(SyntheticWorld.SplitSeed(2, split), count);
@@ -66,6 +70,7 @@ internal static class GateB
             Seeds = [I("seed")],
             Shots = I("shots"),
             PromptTraining = new TrainingOptions { Augment = false },
+            Prompts = a["D"] == "" ? null : new DeepPromptOptions { UnpromptedDepth = I("D"), Tokens = I("b") },
             CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = I("ccep"), BatchSize = 64 } },
             CleanClipLearningRates = a.Doubles("cclrs"),
             FineTuning = new FullFineTuningOptions
@@ -80,7 +85,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; D:b {a["D"]}:{a["b"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;
