@@ -32,6 +32,9 @@ internal static class GateB
         ["w"] = "128", ["L"] = "4",
         // The prompts' geometry for VPT and RVPT (unprompted depth D, tokens per block b); "" is the suite's scaled default.
         ["D"] = "", ["b"] = "",
+        // pnoise: the pre-training world's noise range, [0.02, pnoise] per image (SyntheticWorldOptions.NoiseStdMax);
+        // "" is the fixed 0.02. The clean model is then pre-trained in the given store on first use.
+        ["pnoise"] = "",
     };
 
     public static void Run(string[] args, string root)
@@ -44,6 +47,7 @@ internal static class GateB
         var demo = new SyntheticLabOptions();
         var options = demo with
         {
+            World = a["pnoise"] == "" ? demo.World : demo.World with { NoiseStdMax = D("pnoise") },
             Model = demo.Model with { VisionWidth = I("w"), VisionLayers = I("L"), VisionHeads = I("w") / 32 },
             Planting = demo.Planting with
             {
@@ -85,7 +89,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; D:b {a["D"]}:{a["b"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;

@@ -250,8 +250,8 @@ public sealed partial class SyntheticWorld
             DrawShape(pixels, s, _shapes[a.Class], cx, cy, half, o.Colours[a.Colour], brightness);
         }
 
-        // Noise (Box-Muller) and clamping.
-        float std = (float)o.NoiseStd;
+        // Noise (Box-Muller) and clamping; a noise range draws the level from its own stream (3).
+        float std = (float)(o.NoiseStdMax is { } max ? o.NoiseStd + (max - o.NoiseStd) * new Random(SeedMixer.Mix(seed, index, 3)).NextDouble() : o.NoiseStd);
         for (int i = 0; i < pixels.Length; i += 2)
         {
             float n0 = 0f, n1 = 0f;
@@ -347,6 +347,8 @@ public sealed partial class SyntheticWorld
         CheckFraction(o.SecondObjectProbability, 0, 1, "SecondObjectProbability");
         CheckFraction(o.SecondObjectMentionProbability, 0, 1, "SecondObjectMentionProbability");
         CheckFraction(o.NoiseStd, 0, 0.5, "NoiseStd");
+        if (o.NoiseStdMax is { } noiseMax && !(noiseMax >= o.NoiseStd && noiseMax <= 0.5))
+            throw new ArgumentException($"NoiseStdMax must be in [NoiseStd = {o.NoiseStd}, 0.5], got {noiseMax}.", nameof(o));
         if (o.Supersampling is < 1 or > 8) throw new ArgumentException($"Supersampling must be in [1, 8], got {o.Supersampling}.", nameof(o));
         ArgumentNullException.ThrowIfNull(o.CaptionTemplates);
         if (o.CaptionTemplates.Count == 0) throw new ArgumentException("CaptionTemplates must not be empty.", nameof(o));

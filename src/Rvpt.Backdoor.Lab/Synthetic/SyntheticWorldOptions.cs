@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Rvpt.Backdoor.Lab;
 
 /// <summary>
@@ -101,6 +103,16 @@ public sealed record SyntheticWorldOptions
 
     /// <summary>Standard deviation of the i.i.d. Gaussian pixel noise (values are clamped to [0, 1] afterwards). Default 0.02.</summary>
     public double NoiseStd { get; init; } = 0.02;
+
+    /// <summary>
+    /// When set, each image's noise standard deviation is drawn uniformly from [<see cref="NoiseStd"/>,
+    /// <c>NoiseStdMax</c>] (its own random stream, so shapes, colours and captions are those of the fixed-noise world):
+    /// a pre-training distribution that shows a range of noise levels, so a noisier defended task is a harder slice of it
+    /// rather than a shift away from it. At most 0.5. Default null: every image uses <see cref="NoiseStd"/> (and the
+    /// option is left out of model cache keys).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? NoiseStdMax { get; init; }
 
     /// <summary>Supersampling factor per axis for anti-aliased edges, 1 to 8. Default 3 (9 samples per pixel).</summary>
     public int Supersampling { get; init; } = 3;

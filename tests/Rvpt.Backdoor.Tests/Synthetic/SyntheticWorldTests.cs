@@ -217,6 +217,29 @@ public sealed class SyntheticWorldTests
         Assert.Throws<ArgumentException>(() => new SyntheticWorld(new SyntheticWorldOptions { ClassNames = ["circle", "blob"] }));
         Assert.Throws<ArgumentException>(() => new SyntheticWorld(new SyntheticWorldOptions { CaptionTemplates = ["a {colour} thing."] }));
         Assert.Throws<ArgumentException>(() => new SyntheticWorld(new SyntheticWorldOptions { CaptionTemplates = ["a {shape} {oops}."] }));
+        var e = Assert.Throws<ArgumentException>(() => new SyntheticWorld(new SyntheticWorldOptions { NoiseStd = 0.1, NoiseStdMax = 0.05 }));
+        Assert.Contains("NoiseStdMax", e.Message);
+        Assert.Throws<ArgumentException>(() => new SyntheticWorld(new SyntheticWorldOptions { NoiseStdMax = 0.6 }));
+    }
+
+    [Fact]
+    public void ANoiseRangeDrawsEachImagesLevelAndKeepsEverythingElse()
+    {
+        // Against the noise-free world, the difference is the noise alone; mid-grey content keeps clamping out of it.
+        var flat = new SyntheticWorldOptions { NoiseStd = 0, Colours = [new("grey", 0.5f, 0.5f, 0.5f), new("light", 0.6f, 0.6f, 0.6f), new("dark", 0.4f, 0.4f, 0.4f)] };
+        var plain = new SyntheticWorld(flat);
+        var ranged = new SyntheticWorld(flat with { NoiseStdMax = 0.2 });
+        var levels = new List<double>();
+        for (int i = 0; i < 16; i++)
+        {
+            Assert.Equal(plain.Describe(4, i), ranged.Describe(4, i));
+            using var a = plain.Render(4, i);
+            using var b = ranged.Render(4, i);
+            levels.Add((b - a).std().item<float>());
+        }
+        Assert.All(levels, l => Assert.InRange(l, 0, 0.21));
+        Assert.True(levels.Min() < 0.07 && levels.Max() > 0.13, $"levels {string.Join(", ", levels.Select(l => l.ToString("F3")))} should spread over [0, 0.2]");
+        Assert.DoesNotContain("NoiseStdMax", System.Text.Json.JsonSerializer.Serialize(new SyntheticWorldOptions()));
     }
 
     [Fact]
