@@ -40,8 +40,8 @@ public sealed class LinearProbe : IImageClassifier, IDisposable
 
         using var features = Features(clip, train, cancellationToken);
         var labels = tensor(Enumerable.Range(0, train.Count).Select(i => (long)train.GetLabel(i)).ToArray());
-        torch.random.manual_seed(options.Seed); // nn.Linear's initialisation draws from libtorch's global generator
         var head = nn.Linear(features.shape[1], train.ClassNames.Count);
+        InitializeHead(head, options.Seed);
         using var optimizer = optim.SGD(head.parameters(), options.LearningRate, momentum: options.Momentum);
         var random = new Random(SeedMixer.To32(options.Seed));
         for (int epoch = 0; epoch < options.Epochs; epoch++)
@@ -93,5 +93,22 @@ public sealed class LinearProbe : IImageClassifier, IDisposable
         var all = cat(chunks, 0);
         foreach (var c in chunks) c.Dispose();
         return all;
+    }
+    /// <summary>
+    /// nn.Linear's default initialisation (weight: kaiming_uniform_ with a = sqrt 5, bias: U(+-fan_in^-0.5)), drawn
+    /// from a generator seeded with <paramref name="seed"/> rather than libtorch's global one, which other threads of
+    /// the process may draw from at the same time. The bounds are computed as libtorch's <c>kaiming_uniform_</c> does,
+    /// so the draws equal <c>torch.manual_seed(seed)</c> followed by <c>nn.Linear</c>.
+    /// </summary>
+    internal static void InitializeHead(Linear head, long seed)
+    {
+        using var generator = new Generator(unchecked((ulong)seed), CPU);
+        using var noGrad = no_grad();
+        double fanIn = head.weight!.shape[1];
+        double gain = Math.Sqrt(2.0 / (1 + Math.Pow(Math.Sqrt(5), 2)));
+        double weightBound = Math.Sqrt(3.0) * (gain / Math.Sqrt(fanIn));
+        head.weight.uniform_(-weightBound, weightBound, generator);
+        double biasBound = 1 / Math.Sqrt(fanIn);
+        head.bias!.uniform_(-biasBound, biasBound, generator);
     }
 }

@@ -34,5 +34,56 @@ public sealed class LinearProbeTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         var pixels = clip.ImageProcessor.Normalize(testImages);
         Assert.True(probe.Predict(pixels).equal(again.Predict(pixels)).all().item<bool>(), "same seed, same probe");
+
+        // The head's initialisation draws from its own generator: another thread drawing from libtorch's global one
+        // at the same time (as parallel tests or a host's other work do) does not change the probe.
+        using var stop = new CancellationTokenSource();
+        var noise = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested) { using var x = rand(64); }
+        });
+        noise.Start();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                using var concurrent = LinearProbe.Train(clip, train);
+                using var s = NewDisposeScope();
+                Assert.True(probe.Predict(pixels).equal(concurrent.Predict(pixels)).all().item<bool>(), "a concurrent draw from the global generator changed the probe");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            noise.Join();
+        }
     }
+}
+
+/// <summary>
+/// The probe's head starts where <c>torch.manual_seed(seed); nn.Linear(...)</c> starts, bit for bit. Seeds libtorch's
+/// global generator, so it runs alone.
+/// </summary>
+[Collection(GlobalGenerator.Name)]
+public sealed class LinearProbeInitializationTests
+{
+    [Theory]
+    [InlineData(0L, 32, 4)]
+    [InlineData(7L, 512, 10)]
+    public void HeadInitializationEqualsManualSeedThenLinear(long seed, int inputs, int outputs)
+    {
+        random.manual_seed(seed);
+        using var expected = TorchSharp.torch.nn.Linear(inputs, outputs);
+        random.manual_seed(seed + 1); // a different global state: the probe must not read it
+        using var head = TorchSharp.torch.nn.Linear(inputs, outputs);
+        LinearProbe.InitializeHead(head, seed);
+        Assert.True(head.weight!.equal(expected.weight!).all().item<bool>(), "weights differ from manual_seed + nn.Linear");
+        Assert.True(head.bias!.equal(expected.bias!).all().item<bool>(), "biases differ from manual_seed + nn.Linear");
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class GlobalGenerator
+{
+    public const string Name = "libtorch's global generator";
 }
