@@ -22,9 +22,9 @@ internal static class Calibration
         ["tmpl"] = "default", ["db"] = "1:16", ["alpha"] = "2", ["lrs"] = "0.002,0.02,0.2", ["pep"] = "50", ["shots"] = "16",
         ["seed"] = "1", ["vpt"] = "0", ["val"] = "600", ["test"] = "1200", ["init"] = "gauss", ["diag"] = "0",
         // model: load this clean model directory (e.g. the demo cache's) instead of pre-training one;
-        // dnoise, dsizes, d2nd: the defended task's departures from the pre-training world (DefendedTask.cs);
+        // dnoise, dsizes, d2nd, dscale, dcontrast: the defended task's departures from the pre-training world (DefendedTask.cs);
         // zsonly=1: print the zero-shot accuracies and stop.
-        ["model"] = "", ["dnoise"] = "", ["dsizes"] = "", ["d2nd"] = "", ["zsonly"] = "0",
+        ["model"] = "", ["dnoise"] = "", ["dsizes"] = "", ["d2nd"] = "", ["dscale"] = "", ["dcontrast"] = "", ["zsonly"] = "0",
         // aug=1: CoOp augmentation (random resized crop and flip) while tuning prompts; the frozen-branch cache is then off.
         ["aug"] = "0",
     };

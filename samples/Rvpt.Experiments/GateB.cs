@@ -21,9 +21,9 @@ internal static class GateB
         ["defences"] = "None,LinearProbe,CleanClip,FullFineTuning", ["seed"] = "1", ["shots"] = "16",
         // CleanCLIP's budget (the demo's: 2,000 pairs, 2 epochs, lr 1e-5 or 1e-4 chosen on clean validation).
         ["ccpairs"] = "2000", ["ccep"] = "2", ["cclrs"] = "1e-5,1e-4",
-        // dnoise, dsizes, d2nd: the defended task's departures from the pre-training world, for headroom
+        // dnoise, dsizes, d2nd, dscale, dcontrast: the defended task's departures from the pre-training world, for headroom
         // (DefendedTask.cs; the same seeds as the lab's sets).
-        ["dnoise"] = "", ["dsizes"] = "", ["d2nd"] = "",
+        ["dnoise"] = "", ["dsizes"] = "", ["d2nd"] = "", ["dscale"] = "", ["dcontrast"] = "",
         // Full fine-tuning's optimiser (sgd, the prompts' recipe, or adamw, the usual one for fine-tuning CLIP), its
         // learning-rate grid (chosen on clean validation) and weight decay.
         ["ftopt"] = "sgd", ["ftlrs"] = "1e-4,1e-3,1e-2", ["ftwd"] = "5e-4",
@@ -89,15 +89,22 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;
             using var planted = lab.GetPlantedModel(attack, clean);
             var plantSeconds = sw.Elapsed.TotalSeconds - t0;
             BackdoorMetrics cleanMetrics;
+            double cleanShare, plantedShare;
             using (var classifier = ZeroShotImageClassifier.Create(clean, test.ClassNames, suiteOptions.Templates))
+            {
                 cleanMetrics = evaluator.Evaluate(classifier, test, planted.Trigger, lab.TargetClassIndex);
+                cleanShare = TargetShare.Compute(classifier, test, clean.ImageProcessor, lab.TargetClassIndex);
+            }
+            using (var classifier = ZeroShotImageClassifier.Create(planted.Model, test.ClassNames, suiteOptions.Templates))
+                plantedShare = TargetShare.Compute(classifier, test, clean.ImageProcessor, lab.TargetClassIndex);
+            Console.WriteLine($"{attack}: clean non-target images called the target: clean model {cleanShare:F2}%, planted {plantedShare:F2}%");
             var result = suite.Run(new DefenceSuiteRequest(planted.Model, pool, validation, test)
             {
                 Attack = planted.Trigger.Name, Trigger = planted.Trigger, TargetClass = lab.TargetClassIndex, CleanPairs = pairs,
@@ -114,7 +121,7 @@ internal static class GateB
             Directory.CreateDirectory(root);
             File.AppendAllText(Path.Combine(root, "gateb.jsonl"), JsonSerializer.Serialize(new
             {
-                attack = attack.ToString(), args = a, cleanAsr = 100 * cleanMetrics.AttackSuccessRate, cleanCa = 100 * cleanMetrics.CleanAccuracy,
+                attack = attack.ToString(), args = a, cleanShare, plantedShare, cleanAsr = 100 * cleanMetrics.AttackSuccessRate, cleanCa = 100 * cleanMetrics.CleanAccuracy,
                 plantSeconds, cells,
             }) + "\n");
         }
