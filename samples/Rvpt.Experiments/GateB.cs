@@ -100,10 +100,10 @@ internal static class GateB
             using (var classifier = ZeroShotImageClassifier.Create(clean, test.ClassNames, suiteOptions.Templates))
             {
                 cleanMetrics = evaluator.Evaluate(classifier, test, planted.Trigger, lab.TargetClassIndex);
-                cleanShare = TargetShare.Compute(classifier, test, clean.ImageProcessor, lab.TargetClassIndex);
+                cleanShare = TargetShare.Compute(evaluator, classifier, test, lab.TargetClassIndex);
             }
             using (var classifier = ZeroShotImageClassifier.Create(planted.Model, test.ClassNames, suiteOptions.Templates))
-                plantedShare = TargetShare.Compute(classifier, test, clean.ImageProcessor, lab.TargetClassIndex);
+                plantedShare = TargetShare.Compute(evaluator, classifier, test, lab.TargetClassIndex);
             Console.WriteLine($"{attack}: clean non-target images called the target: clean model {cleanShare:F2}%, planted {plantedShare:F2}%");
             var result = suite.Run(new DefenceSuiteRequest(planted.Model, pool, validation, test)
             {
