@@ -27,6 +27,12 @@ internal static class Calibration
         ["model"] = "", ["dnoise"] = "", ["dsizes"] = "", ["d2nd"] = "", ["dscale"] = "", ["dcontrast"] = "", ["zsonly"] = "0",
         // aug=1: CoOp augmentation (random resized crop and flip) while tuning prompts; the frozen-branch cache is then off.
         ["aug"] = "0",
+        // ls: set the clean model's logit scale exp(logit_scale) to this value after loading (e.g. 100, OpenAI CLIP's);
+        // "" keeps the learned one. Zero-shot accuracy does not change (argmax); the prompts' cross-entropy does.
+        ["ls"] = "",
+        // gbdecay=1: weight decay on every parameter, as every run before the library followed CleanCLIP's rule (its
+        // default now); gbdecay=0: no decay on LayerNorm gains, biases and logit_scale (CleanCLIP's and OpenCLIP's code).
+        ["gbdecay"] = "1",
     };
 
     public static void Run(string[] args, string root)
@@ -46,7 +52,7 @@ internal static class Calibration
         var pre = new SyntheticPretrainingOptions
         {
             Pairs = I("pairs"), Epochs = I("ep"), BatchSize = I("bs"), LearningRate = D("lr"), ClassPromptWeight = D("lw"),
-            WarmupSteps = I("warm"), WeightDecay = D("wd"),
+            WarmupSteps = I("warm"), WeightDecay = D("wd"), DecayGainsAndBiases = a["gbdecay"] == "1",
         };
         var vision = new ClipVisionConfig { ImageSize = I("size"), PatchSize = I("p"), Width = I("w"), Layers = I("L"), Heads = I("w") / I("hd") };
         var store = new SyntheticModelStore(Path.Combine(root, "calib-store"));
@@ -71,7 +77,12 @@ internal static class Calibration
             return m;
         });
         double? pretrainSeconds = cached ? null : sw.Elapsed.TotalSeconds;
-        Console.WriteLine($"clean model {(cached ? "cached" : $"built in {pretrainSeconds:F0}s")}: {clean.Config.ParameterCount:N0} params");
+        Console.WriteLine($"clean model {(cached ? "cached" : $"built in {pretrainSeconds:F0}s")}: {clean.Config.ParameterCount:N0} params, logit scale {Math.Exp(clean.LogitScale.item<float>()):F2}");
+        if (a["ls"] != "")
+        {
+            using (no_grad()) clean.LogitScale.fill_(Math.Log(D("ls")));
+            Console.WriteLine($"logit scale set to {Math.Exp(clean.LogitScale.item<float>()):F2}");
+        }
 
         // The defender's splits (base seed 2), only the defended classes.
         using var pool = defended.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Train), 64 * defended.ClassNames.Count);

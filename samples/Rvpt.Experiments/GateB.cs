@@ -30,6 +30,9 @@ internal static class GateB
         // The clean model's vision tower (width, blocks; heads of width 32); other than 128 x 4 it is pre-trained with the
         // lab's recipe in the given store on first use.
         ["w"] = "128", ["L"] = "4",
+        // gbdecay=1: weight decay on every parameter when pre-training, planting and cleaning, as every run before the
+        // library followed CleanCLIP's rule (its default now); gbdecay=0: CleanCLIP's and OpenCLIP's rule.
+        ["gbdecay"] = "1",
         // The prompts' geometry for VPT and RVPT (unprompted depth D, tokens per block b); "" is the suite's scaled default.
         ["D"] = "", ["b"] = "",
         // pnoise: the pre-training world's noise range, [0.02, pnoise] per image (SyntheticWorldOptions.NoiseStdMax);
@@ -45,14 +48,16 @@ internal static class GateB
         var sw = Stopwatch.StartNew();
 
         var demo = new SyntheticLabOptions();
+        bool decayAll = a["gbdecay"] == "1";
         var options = demo with
         {
+            Pretraining = demo.Pretraining with { DecayGainsAndBiases = decayAll },
             World = a["pnoise"] == "" ? demo.World : demo.World with { NoiseStdMax = D("pnoise") },
             Model = demo.Model with { VisionWidth = I("w"), VisionLayers = I("L"), VisionHeads = I("w") / 32 },
             Planting = demo.Planting with
             {
                 Pairs = I("pairs"), PoisonFraction = D("frac"), Seed = I("pseed"),
-                Training = demo.Planting.Training with { LearningRate = D("lr"), Epochs = I("ep"), ClassPromptWeight = D("lw"), WarmupSteps = I("warm") },
+                Training = demo.Planting.Training with { LearningRate = D("lr"), Epochs = I("ep"), ClassPromptWeight = D("lw"), WarmupSteps = I("warm"), DecayGainsAndBiases = decayAll },
             },
         };
         var storeRoot = a["store"] != "" ? a["store"] : Path.Combine(root, "lab-store");
@@ -75,7 +80,7 @@ internal static class GateB
             Shots = I("shots"),
             PromptTraining = new TrainingOptions { Augment = false },
             Prompts = a["D"] == "" ? null : new DeepPromptOptions { UnpromptedDepth = I("D"), Tokens = I("b") },
-            CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = I("ccep"), BatchSize = 64 } },
+            CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = I("ccep"), BatchSize = 64, DecayGainsAndBiases = decayAll } },
             CleanClipLearningRates = a.Doubles("cclrs"),
             FineTuning = new FullFineTuningOptions
             {
@@ -89,7 +94,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;

@@ -9,7 +9,9 @@ namespace Rvpt.Backdoor.Lab;
 /// <summary>
 /// Pre-trains a CLIP from scratch on a <see cref="SyntheticWorld"/>: CLIP's symmetric contrastive loss on the image
 /// captions plus a label-text term, the cross-entropy of each image against the text embeddings of every class prompt
-/// ("a photo of a {class}."), as in UniCL (Yang et al. 2022). Both towers and <c>logit_scale</c> train. Plain
+/// ("a photo of a {class}."), as in UniCL (Yang et al. 2022). Both towers and <c>logit_scale</c> train, with AdamW and
+/// CLIP training code's weight-decay rule (none on gains, biases and <c>logit_scale</c>; see
+/// <see cref="SyntheticPretrainingOptions.DecayGainsAndBiases"/>). Plain
 /// contrastive training learns colours and backgrounds first and the shapes only slowly (about 30% zero-shot after
 /// three epochs where this recipe reaches about 60%); the label term makes a competent model affordable on a CPU
 /// while the caption term still makes it encode the non-class attributes RVPT's premise relies on.
@@ -102,8 +104,8 @@ public sealed class SyntheticClipPretrainer
             _world.ClassNames.Select(c => PromptTemplates.Format(o.ClassPromptTemplate, c)).ToList(), context, device: clip.Device);
 
         clip.SetTrainable(true);
-        var parameters = clip.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, o.LearningRate, 0.9, 0.98, 1e-6, o.WeightDecay);
+        using var optimizer = optim.AdamW(ClipWeightDecay.Groups(clip.named_parameters(), o.WeightDecay, o.DecayGainsAndBiases),
+            o.LearningRate, 0.9, 0.98, 1e-6);
         int stepsPerEpoch = count / o.BatchSize; // the ragged tail is dropped: every step sees a full contrastive batch
         int totalSteps = stepsPerEpoch * o.Epochs, step = 0;
         var shuffle = new Generator(unchecked((ulong)o.Seed * 0x9E3779B97F4A7C15UL + 1), CPU);

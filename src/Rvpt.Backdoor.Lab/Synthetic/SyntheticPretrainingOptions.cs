@@ -22,6 +22,14 @@ public sealed record SyntheticPretrainingOptions
     /// <summary>AdamW decoupled weight decay. Default 0.1.</summary>
     public double WeightDecay { get; init; } = 0.1;
 
+    /// <summary>
+    /// Whether <see cref="WeightDecay"/> also applies to LayerNorm gains, biases and <c>logit_scale</c>. Default false:
+    /// as CleanCLIP's and OpenCLIP's training code (see <see cref="ContrastiveFineTuningOptions.DecayGainsAndBiases"/>).
+    /// Before this option existed the lab decayed every parameter, which held <c>logit_scale</c> near its initial
+    /// value (exp 14-18 instead of CLIP's 100).
+    /// </summary>
+    public bool DecayGainsAndBiases { get; init; }
+
     /// <summary>Linear warm-up steps before the cosine decay. Default 200.</summary>
     public int WarmupSteps { get; init; } = 200;
 

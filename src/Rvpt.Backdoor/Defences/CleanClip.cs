@@ -59,7 +59,7 @@ public static class CleanClip
         options = options ?? new CleanClipOptions();
         options.Validate();
         var schedule = new ContrastiveFineTuner(clip, options.FineTuning);
-        var trainable = ClipTowerParameters.Select(clip, options.FineTuning.Trainable).ToList();
+        var trainable = ClipTowerParameters.SelectNamed(clip, options.FineTuning.Trainable).ToList();
         bool clampScale = options.ClampLogitScale && options.FineTuning.Trainable == ClipTowers.All; // only All trains logit_scale
         var plain = new ClipEvalTransform(clip.ImageProcessor);
         var augment = new CoOpAugmentation(clip.ImageProcessor, options.ImageAugmentation);
@@ -70,8 +70,9 @@ public static class CleanClip
         var last = new CleanClipLosses(double.NaN, double.NaN, double.NaN, double.NaN);
 
         clip.SetTrainable(false);
-        foreach (var p in trainable) p.requires_grad = true;
-        var optimizer = optim.AdamW(trainable, options.FineTuning.LearningRate, options.FineTuning.Beta1, options.FineTuning.Beta2, options.FineTuning.Epsilon, options.FineTuning.WeightDecay);
+        foreach (var (_, p) in trainable) p.requires_grad = true;
+        var optimizer = optim.AdamW(ClipWeightDecay.Groups(trainable, options.FineTuning.WeightDecay, options.FineTuning.DecayGainsAndBiases),
+            options.FineTuning.LearningRate, options.FineTuning.Beta1, options.FineTuning.Beta2, options.FineTuning.Epsilon);
         clip.train();
         try
         {

@@ -45,10 +45,11 @@ public sealed class ContrastiveFineTuner
     {
         ArgumentNullException.ThrowIfNull(pairs);
         if (pairs.Count < 2) throw new ArgumentException("At least 2 pairs are needed for a contrastive loss.", nameof(pairs));
-        var trainable = ClipTowerParameters.Select(_clip, Options.Trainable).ToList();
+        var trainable = ClipTowerParameters.SelectNamed(_clip, Options.Trainable).ToList();
         _clip.SetTrainable(false);
-        foreach (var p in trainable) p.requires_grad = true;
-        var optimizer = optim.AdamW(trainable, Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
+        foreach (var (_, p) in trainable) p.requires_grad = true;
+        var optimizer = optim.AdamW(ClipWeightDecay.Groups(trainable, Options.WeightDecay, Options.DecayGainsAndBiases),
+            Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon);
         var transform = new ClipEvalTransform(_clip.ImageProcessor);
         int stepsPerEpoch = (pairs.Count + Options.BatchSize - 1) / Options.BatchSize;
         int totalSteps = stepsPerEpoch * Options.Epochs;

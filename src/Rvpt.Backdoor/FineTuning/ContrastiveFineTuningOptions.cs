@@ -15,6 +15,13 @@ public sealed record ContrastiveFineTuningOptions
     /// <summary>AdamW decoupled weight decay. Default 0.1.</summary>
     public double WeightDecay { get; init; } = 0.1;
 
+    /// <summary>
+    /// Whether <see cref="WeightDecay"/> also applies to LayerNorm gains, biases and <c>logit_scale</c>. Default false:
+    /// as CleanCLIP's and OpenCLIP's training code, which exempt every parameter whose name contains "bn", "ln",
+    /// "bias" or "logit_scale".
+    /// </summary>
+    public bool DecayGainsAndBiases { get; init; }
+
     /// <summary>AdamW beta1. Default 0.9.</summary>
     public double Beta1 { get; init; } = 0.9;
 
