@@ -33,6 +33,9 @@ internal static class GateB
         // gbdecay=1: weight decay on every parameter when pre-training, planting and cleaning, as every run before the
         // library followed CleanCLIP's rule (its default now); gbdecay=0: CleanCLIP's and OpenCLIP's rule.
         ["gbdecay"] = "1",
+        // ls: set the clean model's logit scale exp(logit_scale) to this value before planting (e.g. 100, OpenAI CLIP's);
+        // planted models are cached without it, so give such runs a store of their own.
+        ["ls"] = "",
         // The prompts' geometry for VPT and RVPT (unprompted depth D, tokens per block b); "" is the suite's scaled default.
         ["D"] = "", ["b"] = "",
         // pnoise: the pre-training world's noise range, [0.02, pnoise] per image (SyntheticWorldOptions.NoiseStdMax);
@@ -64,6 +67,11 @@ internal static class GateB
         var lab = new SyntheticBackdoorLab(new SyntheticModelStore(storeRoot), options);
         var progress = new Progress<SyntheticLabProgress>(p => { if (p.Step % 500 == 0) Console.WriteLine($"  {p.Phase} step {p.Step}/{p.TotalSteps} ({sw.Elapsed.TotalSeconds:F0} s)"); });
         using var clean = lab.GetCleanModel(null, progress);
+        if (a["ls"] != "")
+        {
+            using (TorchSharp.torch.no_grad()) clean.LogitScale.fill_(Math.Log(D("ls")));
+            Console.WriteLine($"clean model's logit scale set to {Math.Exp(clean.LogitScale.item<float>()):F2}");
+        }
         var shiftedOptions = DefendedTask.Apply(lab.World.Options, a);
         var shifted = shiftedOptions is null ? null : new SyntheticWorld(shiftedOptions);
         TensorDataset Defended(SyntheticSplit split, int count) =>
@@ -94,7 +102,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]} ls {a["ls"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;
