@@ -78,11 +78,7 @@ internal static class Calibration
         });
         double? pretrainSeconds = cached ? null : sw.Elapsed.TotalSeconds;
         Console.WriteLine($"clean model {(cached ? "cached" : $"built in {pretrainSeconds:F0}s")}: {clean.Config.ParameterCount:N0} params, logit scale {Math.Exp(clean.LogitScale.item<float>()):F2}");
-        if (a["ls"] != "")
-        {
-            using (no_grad()) clean.LogitScale.fill_(Math.Log(D("ls")));
-            Console.WriteLine($"logit scale set to {Math.Exp(clean.LogitScale.item<float>()):F2}");
-        }
+        LogitScaleKey.Apply(clean, a);
 
         // The defender's splits (base seed 2), only the defended classes.
         using var pool = defended.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Train), 64 * defended.ClassNames.Count);

@@ -67,11 +67,7 @@ internal static class GateB
         var lab = new SyntheticBackdoorLab(new SyntheticModelStore(storeRoot), options);
         var progress = new Progress<SyntheticLabProgress>(p => { if (p.Step % 500 == 0) Console.WriteLine($"  {p.Phase} step {p.Step}/{p.TotalSteps} ({sw.Elapsed.TotalSeconds:F0} s)"); });
         using var clean = lab.GetCleanModel(null, progress);
-        if (a["ls"] != "")
-        {
-            using (TorchSharp.torch.no_grad()) clean.LogitScale.fill_(Math.Log(D("ls")));
-            Console.WriteLine($"clean model's logit scale set to {Math.Exp(clean.LogitScale.item<float>()):F2}");
-        }
+        LogitScaleKey.Apply(clean, a);
         var shiftedOptions = DefendedTask.Apply(lab.World.Options, a);
         var shifted = shiftedOptions is null ? null : new SyntheticWorld(shiftedOptions);
         TensorDataset Defended(SyntheticSplit split, int count) =>

@@ -25,8 +25,7 @@ public sealed record SyntheticPretrainingOptions
     /// <summary>
     /// Whether <see cref="WeightDecay"/> also applies to LayerNorm gains, biases and <c>logit_scale</c>. Default false:
     /// as CleanCLIP's and OpenCLIP's training code (see <see cref="ContrastiveFineTuningOptions.DecayGainsAndBiases"/>).
-    /// Before this option existed the lab decayed every parameter, which held <c>logit_scale</c> near its initial
-    /// value (exp 14-18 instead of CLIP's 100).
+    /// Before this option existed the lab decayed every parameter (<c>true</c> reproduces those models).
     /// </summary>
     public bool DecayGainsAndBiases { get; init; }
 
