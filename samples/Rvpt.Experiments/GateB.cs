@@ -41,6 +41,10 @@ internal static class GateB
         // pnoise: the pre-training world's noise range, [0.02, pnoise] per image (SyntheticWorldOptions.NoiseStdMax);
         // "" is the fixed 0.02. The clean model is then pre-trained in the given store on first use.
         ["pnoise"] = "",
+        // bn: the BadNets trigger. "" the lab's pinned one (checkerboard, side 28 at 224, bottom-right corner);
+        // "random": that checkerboard at a random position per image as CleanCLIP's code draws it; "noise": CleanCLIP's
+        // per-image mean + N(0, 1) patch (side 28) at the corner; "authors": that patch at CleanCLIP's random position.
+        ["bn"] = "",
     };
 
     public static void Run(string[] args, string root)
@@ -56,6 +60,14 @@ internal static class GateB
         {
             Pretraining = demo.Pretraining with { DecayGainsAndBiases = decayAll },
             World = a["pnoise"] == "" ? demo.World : demo.World with { NoiseStdMax = D("pnoise") },
+            BadNets = a["bn"] switch
+            {
+                "" => demo.BadNets,
+                "random" => demo.BadNets with { Position = PatchPosition.RandomAsCleanClip() },
+                "noise" => demo.BadNets with { Pattern = PatchPattern.ImageMeanNoise() },
+                "authors" => demo.BadNets with { Pattern = PatchPattern.ImageMeanNoise(), Position = PatchPosition.RandomAsCleanClip() },
+                var other => throw new ArgumentException($"bn must be '', random, noise or authors; got '{other}'."),
+            },
             Model = demo.Model with { VisionWidth = I("w"), VisionLayers = I("L"), VisionHeads = I("w") / 32 },
             Planting = demo.Planting with
             {
@@ -98,7 +110,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]} ls {a["ls"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]} ls {a["ls"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}; bn {a["bn"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;
