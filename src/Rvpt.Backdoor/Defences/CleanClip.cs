@@ -20,16 +20,22 @@ public sealed record CleanClipLosses(double Total, double Multimodal, double Ima
 /// </summary>
 /// <remarks>
 /// For each pair there are two image views, the plain one (resized and centre-cropped, as in
-/// <see cref="ContrastiveFineTuner"/>) and an augmented one (<see cref="CoOpAugmentation"/>: random resized crop
-/// and horizontal flip), and two caption views, the plain caption and <see cref="CaptionAugmentation"/> of it.
+/// <see cref="ContrastiveFineTuner"/>) and an augmented one, and two caption views, the plain caption and
+/// <see cref="CaptionAugmentation"/> of it. The augmented image view is, by default, CleanCLIP's code
+/// (<c>utils/augment_image.py</c>, <c>src/data.py</c>): <see cref="AutoAugment"/> (torchvision's <c>AutoAugment()</c>,
+/// ImageNet policy) on the pair's [0, 1] pixels at their stored size, then the plain view's resize and centre crop;
+/// <see cref="CleanClipOptions.AugmentedImageView"/> = <see cref="CleanClipImageView.RandomResizedCropFlip"/> uses
+/// <see cref="CoOpAugmentation"/> (random resized crop and horizontal flip) instead.
 /// The loss of a step is CleanCLIP's code (<c>src/train.py</c>, <c>get_loss</c> with <c>--inmodal</c>):
 /// <c>lambda1 * (CE(L_it) + CE(L_ti)) / 2 + lambda2 * (CE(L_ii') + CE(L_tt')) / 2</c> over the batch with the model's
 /// logit scale and the positives on the diagonal; the multimodal term is symmetric, each in-modality term one direction
 /// (rows: the plain view, columns: the augmented view), and the two in-modality terms are averaged.
 /// <see cref="CleanClipOptions.SymmetricInModality"/> makes the in-modality terms symmetric as well. The optimiser and
 /// schedule are those of <see cref="ContrastiveFineTuner"/>:
-/// AdamW and a per-step cosine decay after an optional linear warm-up. Colour jitter and AutoAugment are not applied.
-/// Every step runs in its own dispose scope; all randomness comes from <see cref="ContrastiveFineTuningOptions.Seed"/>.
+/// AdamW and a per-step cosine decay after an optional linear warm-up.
+/// Every step runs in its own dispose scope; all randomness comes from <see cref="ContrastiveFineTuningOptions.Seed"/>:
+/// each epoch's generator shuffles the pairs and then draws, batch by batch, an image seed and a caption seed per pair,
+/// so the views do not depend on the threads that load the images.
 /// </remarks>
 public static class CleanClip
 {
@@ -62,7 +68,7 @@ public static class CleanClip
         var trainable = ClipTowerParameters.SelectNamed(clip, options.FineTuning.Trainable).ToList();
         bool clampScale = options.ClampLogitScale && options.FineTuning.Trainable == ClipTowers.All; // only All trains logit_scale
         var plain = new ClipEvalTransform(clip.ImageProcessor);
-        var augment = new CoOpAugmentation(clip.ImageProcessor, options.ImageAugmentation);
+        var augment = AugmentedView(clip.ImageProcessor, plain, options);
         int contextLength = clip.Config.Text.ContextLength;
         int stepsPerEpoch = (cleanPairs.Count + options.FineTuning.BatchSize - 1) / options.FineTuning.BatchSize;
         int totalSteps = stepsPerEpoch * options.FineTuning.Epochs;
@@ -98,7 +104,7 @@ public static class CleanClip
                     using (var scope = NewDisposeScope())
                     {
                         var (plainViews, augmentedViews) = Pixels01Batch.LoadTwoViews(cleanPairs.LoadPixels01, idx,
-                            (_, raw) => plain.ApplyPixels01(raw), (i, raw) => augment.ApplyPixels01(raw, new Random(imageSeeds[i])), cancellationToken);
+                            (_, raw) => plain.ApplyPixels01(raw), (i, raw) => augment(raw, new Random(imageSeeds[i])), cancellationToken);
                         var pixels = clip.ImageProcessor.Normalize(cat([plainViews, augmentedViews], 0)).to(clip.DType, clip.Device);
                         var captions = idx.Select(cleanPairs.GetCaption).ToList();
                         var augmentedCaptions = captions.Select((c, i) => CaptionAugmentation.Apply(c, new Random(textSeeds[i]), options.CaptionAugmentation));
@@ -141,6 +147,22 @@ public static class CleanClip
             optimizer.Dispose();
         }
         return last;
+    }
+
+    /// <summary>
+    /// The augmented image view of <paramref name="options"/>: a [3, H, W] [0, 1] image and the pair's generator to a new
+    /// [3, S, S] [0, 1] view (not normalised).
+    /// </summary>
+    internal static Func<Tensor, Random, Tensor> AugmentedView(ClipImageProcessor processor, ClipEvalTransform plain, CleanClipOptions options)
+    {
+        if (options.AugmentedImageView == CleanClipImageView.RandomResizedCropFlip)
+            return new CoOpAugmentation(processor, options.ImageAugmentation).ApplyPixels01;
+        var autoAugment = new AutoAugment(options.AutoAugment);
+        return (raw, random) =>
+        {
+            using var augmented = autoAugment.Apply(raw, random);
+            return plain.ApplyPixels01(augmented);
+        };
     }
 
     /// <summary>

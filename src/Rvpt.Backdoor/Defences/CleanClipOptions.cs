@@ -34,8 +34,22 @@ public sealed record CleanClipOptions
     public double InModalityWeight { get; init; } = 1.0;
 
     /// <summary>
-    /// The image augmentation of the second view (random resized crop + horizontal flip);
-    /// <see langword="null"/> means <see cref="CoOpAugmentationOptions"/>' defaults (scale 0.08-1, flip 0.5).
+    /// How the augmented image view is made. Default <see cref="CleanClipImageView.AutoAugment"/>, as CleanCLIP's code
+    /// (torchvision's <c>AutoAugment()</c> on the stored image, then CLIP's preprocessing);
+    /// <see cref="CleanClipImageView.RandomResizedCropFlip"/> is Rvpt's earlier random resized crop + flip.
+    /// </summary>
+    public CleanClipImageView AugmentedImageView { get; init; } = CleanClipImageView.AutoAugment;
+
+    /// <summary>
+    /// Settings of the <see cref="CleanClipImageView.AutoAugment"/> view; <see langword="null"/> means
+    /// <see cref="AutoAugmentOptions"/>' defaults (torchvision's: the ImageNet policy). Unused by the other view.
+    /// </summary>
+    public AutoAugmentOptions? AutoAugment { get; init; }
+
+    /// <summary>
+    /// Settings of the <see cref="CleanClipImageView.RandomResizedCropFlip"/> view (random resized crop + horizontal
+    /// flip); <see langword="null"/> means <see cref="CoOpAugmentationOptions"/>' defaults (scale 0.08-1, flip 0.5).
+    /// Unused by the default AutoAugment view.
     /// </summary>
     public CoOpAugmentationOptions? ImageAugmentation { get; init; }
 
@@ -49,6 +63,7 @@ public sealed record CleanClipOptions
 
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    /// <exception cref="ArgumentException">An augmentation setting is out of range.</exception>
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(FineTuning);
@@ -57,6 +72,8 @@ public sealed record CleanClipOptions
         if (!(InModalityWeight >= 0) || double.IsInfinity(InModalityWeight)) throw new ArgumentOutOfRangeException(nameof(InModalityWeight), InModalityWeight, "Must be finite and >= 0.");
         if (MultimodalWeight == 0 && InModalityWeight == 0) throw new ArgumentOutOfRangeException(nameof(InModalityWeight), InModalityWeight, "At least one loss weight must be > 0.");
         ArgumentNullException.ThrowIfNull(CaptionAugmentation);
+        if (!Enum.IsDefined(AugmentedImageView)) throw new ArgumentOutOfRangeException(nameof(AugmentedImageView), AugmentedImageView, "Not a defined view.");
+        AutoAugment?.Validate();
         ImageAugmentation?.Validate();
         CaptionAugmentation.Validate();
     }

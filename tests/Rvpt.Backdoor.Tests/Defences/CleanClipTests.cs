@@ -95,6 +95,39 @@ public sealed class CleanClipTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AugmentedImageView_IsAutoAugmentThenTheEvalTransformByDefault_AndTheOptionSwitchesToCropAndFlip()
+    {
+        var processor = new ClipImageProcessor(new ClipImageProcessorOptions { ImageSize = 16 });
+        var plain = new ClipEvalTransform(processor);
+        using var raw = rand([3, 20, 30], generator: new Generator(7));
+        var defaults = new CleanClipOptions();
+        Assert.Equal(CleanClipImageView.AutoAugment, defaults.AugmentedImageView);
+        var crop = new CleanClipOptions { AugmentedImageView = CleanClipImageView.RandomResizedCropFlip, ImageAugmentation = new CoOpAugmentationOptions { MinScale = 0.5 } };
+        var policy = new CleanClipOptions { AutoAugment = new AutoAugmentOptions { Policy = AutoAugmentPolicy.Svhn } };
+        var autoView = CleanClip.AugmentedView(processor, plain, defaults);
+        var cropView = CleanClip.AugmentedView(processor, plain, crop);
+        var svhnView = CleanClip.AugmentedView(processor, plain, policy);
+        int differs = 0;
+        for (int seed = 0; seed < 6; seed++)
+        {
+            using var scope = NewDisposeScope();
+            // AutoAugment on the image at its stored 20 x 30 size, then resize + centre crop to 16 x 16.
+            var expectedAuto = plain.ApplyPixels01(new AutoAugment().Apply(raw, new Random(seed)));
+            TensorAssert.BitIdentical(expectedAuto, autoView(raw, new Random(seed)), $"AutoAugment view, seed {seed}");
+            var expectedSvhn = plain.ApplyPixels01(new AutoAugment(policy.AutoAugment).Apply(raw, new Random(seed)));
+            TensorAssert.BitIdentical(expectedSvhn, svhnView(raw, new Random(seed)), $"SVHN policy, seed {seed}");
+            var expectedCrop = new CoOpAugmentation(processor, crop.ImageAugmentation).ApplyPixels01(raw, new Random(seed));
+            var cropped = cropView(raw, new Random(seed));
+            TensorAssert.BitIdentical(expectedCrop, cropped, $"crop view, seed {seed}");
+            Assert.Equal([3L, 16, 16], cropped.shape);
+            if (TensorAssert.MaxAbsDiff(expectedAuto, cropped) > 1e-3) differs++;
+        }
+        Assert.Equal(6, differs);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CleanClipOptions { AugmentedImageView = (CleanClipImageView)5 }.Validate());
+        Assert.Throws<ArgumentException>(() => new CleanClipOptions { AutoAugment = new AutoAugmentOptions { Policy = (AutoAugmentPolicy)5 } }.Validate());
+    }
+
+    [Fact]
     public void FitLowersTheLossChangesTheWeightsAndIsDeterministic()
     {
         using var temp = new TempDirectory();

@@ -18,11 +18,11 @@ import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
+DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.uint8: "U8"}
 
 
-def save(name, tensors, metadata=None):
-    """Writes a safetensors file (the format is a JSON header and raw little-endian data)."""
+def save(name, tensors, metadata=None, directory=HERE):
+    """Writes a safetensors file (the format is a JSON header and raw little-endian data) into directory."""
     header, blobs, offset = {}, [], 0
     for key, t in tensors.items():
         t = t.detach().contiguous().cpu()
@@ -34,7 +34,7 @@ def save(name, tensors, metadata=None):
         header["__metadata__"] = metadata
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * ((8 - len(text) % 8) % 8)
-    with open(os.path.join(HERE, name), "wb") as f:
+    with open(os.path.join(directory, name), "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
