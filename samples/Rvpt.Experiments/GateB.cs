@@ -48,6 +48,9 @@ internal static class GateB
         // bcsteps: Adam steps of the BadCLIP patch optimisation; "" the lab's 200. BadCLIP's README runs 50 epochs over its
         // images at batch 64: 940 steps over the lab's 1,200 attacker images.
         ["bcsteps"] = "",
+        // ccview: CleanCLIP's augmented image view; "" its default (AutoAugment, as CleanCLIP's code), "crop" the random
+        // resized crop + flip every CleanCLIP run before commit 6e960b5 used.
+        ["ccview"] = "",
     };
 
     public static void Run(string[] args, string root)
@@ -100,7 +103,16 @@ internal static class GateB
             Shots = I("shots"),
             PromptTraining = new TrainingOptions { Augment = false },
             Prompts = a["D"] == "" ? null : new DeepPromptOptions { UnpromptedDepth = I("D"), Tokens = I("b") },
-            CleanClip = new CleanClipOptions { FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = I("ccep"), BatchSize = 64, DecayGainsAndBiases = decayAll } },
+            CleanClip = new CleanClipOptions
+            {
+                FineTuning = new ContrastiveFineTuningOptions { LearningRate = 1e-5, Epochs = I("ccep"), BatchSize = 64, DecayGainsAndBiases = decayAll },
+                AugmentedImageView = a["ccview"] switch
+                {
+                    "" => CleanClipImageView.AutoAugment,
+                    "crop" => CleanClipImageView.RandomResizedCropFlip,
+                    var other => throw new ArgumentException($"ccview must be '' or crop; got '{other}'."),
+                },
+            },
             CleanClipLearningRates = a.Doubles("cclrs"),
             FineTuning = new FullFineTuningOptions
             {
@@ -114,7 +126,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]} ls {a["ls"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}; bn {a["bn"]}; bcsteps {a["bcsteps"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]} ls {a["ls"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}; bn {a["bn"]}; bcsteps {a["bcsteps"]}; ccview {a["ccview"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;
