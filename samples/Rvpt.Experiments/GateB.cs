@@ -51,6 +51,9 @@ internal static class GateB
         // ccview: CleanCLIP's augmented image view; "" its default (AutoAugment, as CleanCLIP's code), "crop" the random
         // resized crop + flip every CleanCLIP run before commit 6e960b5 used.
         ["ccview"] = "",
+        // pep: the clean model's pre-training epochs over its pairs; "" the lab's 5. The clean model is then pre-trained
+        // in the given store on first use.
+        ["pep"] = "",
     };
 
     public static void Run(string[] args, string root)
@@ -64,7 +67,7 @@ internal static class GateB
         bool decayAll = a["gbdecay"] == "1";
         var options = demo with
         {
-            Pretraining = demo.Pretraining with { DecayGainsAndBiases = decayAll },
+            Pretraining = demo.Pretraining with { DecayGainsAndBiases = decayAll, Epochs = a["pep"] == "" ? demo.Pretraining.Epochs : I("pep") },
             World = a["pnoise"] == "" ? demo.World : demo.World with { NoiseStdMax = D("pnoise") },
             BadNets = a["bn"] switch
             {
@@ -126,7 +129,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]} ls {a["ls"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}; bn {a["bn"]}; bcsteps {a["bcsteps"]}; ccview {a["ccview"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]} ls {a["ls"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}; bn {a["bn"]}; bcsteps {a["bcsteps"]}; ccview {a["ccview"]}; pep {a["pep"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;
