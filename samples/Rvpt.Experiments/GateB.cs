@@ -146,7 +146,7 @@ internal static class GateB
             {
                 plantedShare = TargetShare.Compute(evaluator, classifier, test, lab.TargetClassIndex);
                 // Per-class clean accuracy of the planted model beside the clean model's: where the planting's cost falls.
-                var perClass = evaluator.Evaluate(classifier, test, planted.Trigger, lab.TargetClassIndex).CleanAccuracyPerClass;
+                var perClass = evaluator.Evaluate(classifier, test, null, lab.TargetClassIndex).CleanAccuracyPerClass; // clean images only
                 Console.WriteLine("per-class CA, clean -> planted: " + string.Join(", ", test.ClassNames.Select((n, i) =>
                     FormattableString.Invariant($"{n} {100 * cleanMetrics.CleanAccuracyPerClass[i]:F0}->{100 * perClass[i]:F0}"))));
             }
