@@ -81,8 +81,7 @@ internal static class Calibration
         LogitScaleKey.Apply(clean, a);
 
         // The defender's splits (base seed 2), only the defended classes.
-        // 64 images per class (the 16-shot runs' pool), four times the shots when more are asked for, as GateB.
-        using var pool = defended.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Train), Math.Max(64, 4 * I("shots")) * defended.ClassNames.Count);
+        using var pool = defended.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Train), DefenderPool.Images(I("shots"), defended.ClassNames.Count));
         using var val = defended.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Validation), I("val"));
         using var test = defended.ToLabeledDataset(SyntheticWorld.SplitSeed(2, SyntheticSplit.Test), I("test"));
         double Zs(TensorDataset set) { using var c = ZeroShotImageClassifier.Create(clean, set.ClassNames, PromptTemplates.APhotoOfA); return new BackdoorEvaluator(clean.ImageProcessor, 200).Evaluate(c, set, null, 0).CleanAccuracy; }

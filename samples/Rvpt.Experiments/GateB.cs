@@ -97,7 +97,7 @@ internal static class GateB
                 : shifted.ToLabeledDataset(SyntheticWorld.SplitSeed(2, split), count);
         using var test = Defended(SyntheticSplit.Test, 1_200);
         using var validation = Defended(SyntheticSplit.Validation, 600);
-        using var pool = Defended(SyntheticSplit.Train, Math.Max(768, 48 * I("shots"))); // the demo's 768 for 16 shots, in proportion above
+        using var pool = Defended(SyntheticSplit.Train, DefenderPool.Images(I("shots"), test.ClassNames.Count));
         using var pairs = lab.DefenderPairs(I("ccpairs"));
         var suiteOptions = new DefenceSuiteOptions
         {
