@@ -54,6 +54,10 @@ internal static class GateB
         // pep: the clean model's pre-training epochs over its pairs; "" the lab's 5. The clean model is then pre-trained
         // in the given store on first use.
         ["pep"] = "",
+        // dep: the epochs of the defences trained on the shots (VPT, RVPT and full fine-tuning); "" the suite's 50. With
+        // more shots, fewer epochs keep the number of optimiser steps (e.g. 256 shots, 4 epochs: 3 x 96 steps at the
+        // learning rate after the warm-up epoch, as 16 shots' 49 x 6 = 294).
+        ["dep"] = "",
     };
 
     public static void Run(string[] args, string root)
@@ -104,7 +108,7 @@ internal static class GateB
             Defences = a["defences"].Split(',').Select(Enum.Parse<DefenceKind>).ToArray(),
             Seeds = [I("seed")],
             Shots = I("shots"),
-            PromptTraining = new TrainingOptions { Augment = false },
+            PromptTraining = a["dep"] == "" ? new TrainingOptions { Augment = false } : new TrainingOptions { Augment = false, Epochs = I("dep") },
             Prompts = a["D"] == "" ? null : new DeepPromptOptions { UnpromptedDepth = I("D"), Tokens = I("b") },
             CleanClip = new CleanClipOptions
             {
@@ -121,7 +125,7 @@ internal static class GateB
             {
                 Training = new TrainingOptions
                 {
-                    LearningRate = 1e-3, Augment = false, WeightDecay = D("ftwd"),
+                    LearningRate = 1e-3, Augment = false, WeightDecay = D("ftwd"), Epochs = a["dep"] == "" ? new TrainingOptions().Epochs : I("dep"),
                     Optimizer = a["ftopt"] == "adamw" ? PromptOptimizer.AdamW : PromptOptimizer.Sgd,
                 },
             },
@@ -129,7 +133,7 @@ internal static class GateB
         };
         var suite = new DefenceSuite(suiteOptions);
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, suiteOptions.EvaluationBatchSize);
-        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]} ls {a["ls"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}; bn {a["bn"]}; bcsteps {a["bcsteps"]}; ccview {a["ccview"]}; pep {a["pep"]}";
+        var recipe = $"frac {a["frac"]} ep {a["ep"]} lr {a["lr"]} lw {a["lw"]} pairs {a["pairs"]} warm {a["warm"]} pseed {a["pseed"]}; cleanclip {a["ccpairs"]} pairs x {a["ccep"]} ep, lrs {a["cclrs"]}; dnoise {a["dnoise"]} dsizes {a["dsizes"]} d2nd {a["d2nd"]} dscale {a["dscale"]} dcontrast {a["dcontrast"]}; shots {a["shots"]}; ft {a["ftopt"]} lrs {a["ftlrs"]} wd {a["ftwd"]}; vision {a["w"]} x {a["L"]}; gbdecay {a["gbdecay"]} ls {a["ls"]}; D:b {a["D"]}:{a["b"]}; pnoise {a["pnoise"]}; bn {a["bn"]}; bcsteps {a["bcsteps"]}; ccview {a["ccview"]}; pep {a["pep"]}; dep {a["dep"]}";
         foreach (var attack in a["attacks"].Split(',').Select(s => Enum.Parse<SyntheticAttack>(s, true)))
         {
             var t0 = sw.Elapsed.TotalSeconds;
