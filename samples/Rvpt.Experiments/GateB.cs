@@ -103,12 +103,13 @@ internal static class GateB
         using var validation = Defended(SyntheticSplit.Validation, 600);
         using var pool = Defended(SyntheticSplit.Train, DefenderPool.Images(I("shots"), test.ClassNames.Count));
         using var pairs = lab.DefenderPairs(I("ccpairs"));
+        int defenceEpochs = a["dep"] == "" ? new TrainingOptions().Epochs : I("dep");
         var suiteOptions = new DefenceSuiteOptions
         {
             Defences = a["defences"].Split(',').Select(Enum.Parse<DefenceKind>).ToArray(),
             Seeds = [I("seed")],
             Shots = I("shots"),
-            PromptTraining = a["dep"] == "" ? new TrainingOptions { Augment = false } : new TrainingOptions { Augment = false, Epochs = I("dep") },
+            PromptTraining = new TrainingOptions { Augment = false, Epochs = defenceEpochs },
             Prompts = a["D"] == "" ? null : new DeepPromptOptions { UnpromptedDepth = I("D"), Tokens = I("b") },
             CleanClip = new CleanClipOptions
             {
@@ -125,7 +126,7 @@ internal static class GateB
             {
                 Training = new TrainingOptions
                 {
-                    LearningRate = 1e-3, Augment = false, WeightDecay = D("ftwd"), Epochs = a["dep"] == "" ? new TrainingOptions().Epochs : I("dep"),
+                    LearningRate = 1e-3, Augment = false, WeightDecay = D("ftwd"), Epochs = defenceEpochs,
                     Optimizer = a["ftopt"] == "adamw" ? PromptOptimizer.AdamW : PromptOptimizer.Sgd,
                 },
             },
