@@ -19,11 +19,7 @@ internal static class DefendedTask
         if (a["dnoise"] != "") o = o with { NoiseStd = double.Parse(a["dnoise"], CultureInfo.InvariantCulture) };
         if (a["dsizes"] != "") o = o with { Sizes = a["dsizes"].Split('+') };
         if (a["d2nd"] != "") o = o with { SecondObjectProbability = double.Parse(a["d2nd"], CultureInfo.InvariantCulture) };
-        if (a["dscale"] != "")
-        {
-            double f = double.Parse(a["dscale"], CultureInfo.InvariantCulture);
-            o = o with { SmallHalfExtent = o.SmallHalfExtent * f, LargeHalfExtent = o.LargeHalfExtent * f, SecondObjectHalfExtent = o.SecondObjectHalfExtent * f };
-        }
+        if (a["dscale"] != "") o = o.WithShapeScale(double.Parse(a["dscale"], CultureInfo.InvariantCulture));
         if (a["dcontrast"] != "")
         {
             float c = float.Parse(a["dcontrast"], CultureInfo.InvariantCulture);

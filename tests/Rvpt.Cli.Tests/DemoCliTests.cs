@@ -19,7 +19,7 @@ public class DemoCliTests
         Assert.Equal(0, code);
         foreach (var option in new[]
                  {
-                     "--quick", "--seeds", "--attacks", "--out", "--cache", "--device", "--threads", "--verbose", "--model", "--tokenizer", "--train",
+                     "--quick", "--calibrated", "--seeds", "--attacks", "--out", "--cache", "--device", "--threads", "--verbose", "--model", "--tokenizer", "--train",
                      "--test", "--classes", "--attack", "--target", "--shots", "--epochs", "--prompt-depth", "--prompt-tokens", "--alpha",
                  })
             Assert.Contains(option, stdout);
@@ -38,6 +38,12 @@ public class DemoCliTests
         (code, _, stderr) = Demo("--model", temp.File("m.safetensors"), "--quick", "--train", temp.Path, "--test", temp.Path, "--attack", "badnets", "--target", "x");
         Assert.Equal(2, code);
         Assert.Contains("--quick applies to the synthetic world", stderr);
+        (code, _, stderr) = Demo("--model", temp.File("m.safetensors"), "--calibrated", "--train", temp.Path, "--test", temp.Path, "--attack", "badnets", "--target", "x");
+        Assert.Equal(2, code);
+        Assert.Contains("--calibrated applies to the synthetic world", stderr);
+        (code, _, stderr) = Demo("--quick", "--calibrated", "--cache", temp.Path, "--out", temp.File("out"));
+        Assert.Equal(2, code);
+        Assert.Contains("--quick and --calibrated are two presets", stderr);
         (code, _, stderr) = Demo("--model", temp.File("m.safetensors"), "--test", temp.Path, "--attack", "badnets", "--target", "x");
         Assert.Equal(2, code);
         Assert.Contains("--train is required with --model", stderr);

@@ -13,7 +13,7 @@ namespace Rvpt.Backdoor.Lab;
 /// fine-tuning. Models are built on first use into a <see cref="SyntheticModelStore"/> and reused afterwards.
 /// Data splits: the clean model trains on the train split of base seed <c>WorldSeed</c>, the attacker fine-tunes on
 /// base seed 1, BadCLIP optimises on base seed 3; the defender's few-shot pool, validation and test sets are the
-/// train, validation and test splits of base seed 2.
+/// train, validation and test splits of base seed 2, drawn from <see cref="SyntheticLabOptions.DefendedWorld"/> when it is set.
 /// </summary>
 public sealed class SyntheticBackdoorLab
 {
@@ -29,6 +29,7 @@ public sealed class SyntheticBackdoorLab
         Options = options ?? new SyntheticLabOptions();
         Options.Validate();
         World = new SyntheticWorld(Options.World);
+        DefendedWorld = Options.DefendedWorld is { } defended ? new SyntheticWorld(defended) : World;
         DefendedClasses = (Options.DefendedClasses ?? World.ClassNames).ToArray();
         TargetClassIndex = DefendedClasses.ToList().IndexOf(Options.TargetClass);
         _worldTargetIndex = World.ClassNames.ToList().IndexOf(Options.TargetClass);
@@ -44,6 +45,9 @@ public sealed class SyntheticBackdoorLab
     /// <summary>The world.</summary>
     public SyntheticWorld World { get; }
 
+    /// <summary>The world of the defended task's images: <see cref="SyntheticLabOptions.DefendedWorld"/>, or <see cref="World"/>.</summary>
+    public SyntheticWorld DefendedWorld { get; }
+
     /// <summary>The defended task's classes (<see cref="SyntheticLabOptions.DefendedClasses"/>, or all the world's), in label order.</summary>
     public IReadOnlyList<string> DefendedClasses { get; }
 
@@ -56,7 +60,8 @@ public sealed class SyntheticBackdoorLab
     /// <summary>The cache key text of the model backdoored by <paramref name="attack"/>.</summary>
     public string PlantedSettings(SyntheticAttack attack) => JsonSerializer.Serialize(new
     {
-        Clean = Store.EntryPath("clean", CleanSettings),
+        // The clean entry's folder name, not its path: a store moved or reached by another path keeps its planted models.
+        Clean = Path.GetFileName(Store.EntryPath("clean", CleanSettings)),
         // 2: triggers as the attack code makes them and placed after a resize with a uint8 round trip (issue 14).
         PlantingCode = 2,
         Attack = attack.ToString(),
@@ -175,7 +180,7 @@ public sealed class SyntheticBackdoorLab
     {
         var seed = SyntheticWorld.SplitSeed(DefenderSeed, split);
         // All classes: the world's own cycling order (identical to the sets of labs without a defended subset).
-        return Options.DefendedClasses is null ? World.ToLabeledDataset(seed, count) : World.ToLabeledDataset(seed, count, DefendedClasses);
+        return Options.DefendedClasses is null ? DefendedWorld.ToLabeledDataset(seed, count) : DefendedWorld.ToLabeledDataset(seed, count, DefendedClasses);
     }
 
     /// <summary>Clean image-caption pairs for caption-based defences such as CleanCLIP (train split of base seed 4).</summary>

@@ -31,6 +31,15 @@ public sealed record SyntheticLabOptions
     /// </summary>
     public IReadOnlyList<string>? DefendedClasses { get; init; }
 
+    /// <summary>
+    /// The world the defended task's images (the defender's pool, validation and test sets) are drawn from, when it
+    /// differs from <see cref="World"/>: a defended task shifted away from pre-training, as ImageNet is from CLIP's web
+    /// pairs, for example <c>World.WithShapeScale(0.93)</c> (docs/results.md). It must have <see cref="World"/>'s image
+    /// size and classes. The attacker's pairs and CleanCLIP's clean pairs stay in <see cref="World"/>. Not part of any
+    /// model's cache key (no model is trained on it). Default null: the defended task is drawn from <see cref="World"/>.
+    /// </summary>
+    public SyntheticWorldOptions? DefendedWorld { get; init; }
+
     /// <summary>The architecture of the clean model. Default <see cref="SyntheticModelOptions"/>' defaults.</summary>
     public SyntheticModelOptions Model { get; init; } = new();
 
@@ -92,6 +101,10 @@ public sealed record SyntheticLabOptions
             throw new ArgumentException("DefendedClasses needs at least two distinct classes.", nameof(DefendedClasses));
         if (!defended.Contains(TargetClass))
             throw new ArgumentException($"TargetClass '{TargetClass}' is not one of the defended classes ({string.Join(", ", defended)}).", nameof(TargetClass));
+        if (DefendedWorld is { } d && (d.ImageSize != World.ImageSize || !d.ClassNames.SequenceEqual(World.ClassNames)))
+            throw new ArgumentException(
+                $"DefendedWorld must draw the world's images and classes: image size {d.ImageSize} (world {World.ImageSize}), classes {string.Join(", ", d.ClassNames)} (world {string.Join(", ", World.ClassNames)}).",
+                nameof(DefendedWorld));
         ArgumentNullException.ThrowIfNull(Model, nameof(Model));
         Model.ToConfig(World.ImageSize, 3);
         // Models are cached by their settings; a pattern tensor has no stable text form to key them by.

@@ -119,4 +119,22 @@ public sealed record SyntheticWorldOptions
 
     /// <summary>The caption templates, chosen uniformly per sample; see <see cref="DefaultCaptionTemplates"/>.</summary>
     public IReadOnlyList<string> CaptionTemplates { get; init; } = DefaultCaptionTemplates;
+
+    /// <summary>
+    /// These options with every shape and distractor drawn at <paramref name="factor"/> of its size (the small, large and
+    /// second-object half-extents scaled; nothing else changes, so image <c>i</c> of a seed shows the same shape, colours,
+    /// position and caption). Below 1 it is a defended task shifted away from pre-training that resembles no trigger
+    /// (docs/results.md, "smaller shapes": 0.93).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="factor"/> is not in (0, 1.5].</exception>
+    public SyntheticWorldOptions WithShapeScale(double factor)
+    {
+        // Above 1.5 a large shape (half-extent 0.31) would leave the image.
+        if (!(factor > 0 && factor <= 1.5))
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "The shape scale must be in (0, 1.5].");
+        return this with
+        {
+            SmallHalfExtent = SmallHalfExtent * factor, LargeHalfExtent = LargeHalfExtent * factor, SecondObjectHalfExtent = SecondObjectHalfExtent * factor,
+        };
+    }
 }

@@ -52,6 +52,7 @@ public static class DemoCli
     private sealed class DemoOptions
     {
         private readonly Option<bool> _quick = new("--quick") { Description = "Smoke-test preset: every phase in about a minute; the numbers mean nothing." };
+        private readonly Option<bool> _calibrated = new("--calibrated") { Description = LabDemoCommand.CalibratedHelp };
         private readonly Option<string?> _seeds = new("--seeds") { Description = "Few-shot seeds, comma-separated (default 1). docs/results.md uses 1,2,3." };
         private readonly Option<string?> _attacks = new("--attacks") { Description = $"Synthetic attacks to plant and defend, comma-separated (default badnets,blended,wanet,badclip; issba is optional)." };
         private readonly Option<string> _output = new("--out") { Description = "Output folder of the report and charts.", DefaultValueFactory = _ => LabDemoCommand.DefaultOutput };
@@ -78,7 +79,7 @@ public static class DemoCli
             _device.AcceptOnlyFromAmong("cpu", "cuda");
             foreach (var option in new Option[]
                      {
-                         _quick, _seeds, _attacks, _output, _cache, _device, _threads, _verbose, _model, _tokenizer, _train, _test, _classes, _attack,
+                         _quick, _calibrated, _seeds, _attacks, _output, _cache, _device, _threads, _verbose, _model, _tokenizer, _train, _test, _classes, _attack,
                          _target, _shots, _epochs, _depth, _tokens, _alpha, _defences,
                      })
                 root.Add(option);
@@ -100,7 +101,7 @@ public static class DemoCli
 
             if (parse.GetValue(_model) is { } model)
             {
-                foreach (var (option, name) in new (Option, string)[] { (_quick, "--quick"), (_attacks, "--attacks"), (_cache, "--cache") })
+                foreach (var (option, name) in new (Option, string)[] { (_quick, "--quick"), (_calibrated, "--calibrated"), (_attacks, "--attacks"), (_cache, "--cache") })
                     if (parse.GetResult(option) is { Implicit: false })
                         throw new CliInputException($"{name} applies to the synthetic world; a real model (--model) takes --attack, --shots and --epochs.");
                 var suite = new List<string> { "suite", "--model", model };
@@ -119,6 +120,7 @@ public static class DemoCli
                     throw new CliInputException($"{option.Name} applies to a real model; pass --model too.");
             var lab = new List<string> { "lab", "demo" };
             if (parse.GetValue(_quick)) lab.Add("--quick");
+            if (parse.GetValue(_calibrated)) lab.Add("--calibrated");
             if (parse.GetValue(_attacks) is { } attacks) lab.AddRange(["--attacks", attacks]);
             if (parse.GetValue(_cache) is { } cache) lab.AddRange(["--cache", cache]);
             if (parse.GetResult(_shots) is { Implicit: false }) lab.AddRange(["--shots", Text(parse.GetValue(_shots))]);

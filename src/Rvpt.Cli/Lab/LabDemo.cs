@@ -35,8 +35,9 @@ internal sealed class LabDemo(LabDemoSettings settings, PromptOverride prompts, 
         foreach (var attack in settings.Attacks)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var planted = ProgressDisplay.Run(context, lab.HasPlantedModel(attack) ? $"Loading the {attack} model" : $"Planting {attack}", report =>
-                lab.GetPlantedModel(attack, clean, device, new InlineProgress<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"{p.Phase} {p.Step}/{p.TotalSteps}")), cancellationToken));
+            var attackLab = new SyntheticBackdoorLab(store, settings.LabFor(attack), logger); // the attack's own poison fraction, if the preset gives one
+            using var planted = ProgressDisplay.Run(context, attackLab.HasPlantedModel(attack) ? $"Loading the {attack} model" : $"Planting {attack}", report =>
+                attackLab.GetPlantedModel(attack, clean, device, new InlineProgress<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"{p.Phase} {p.Step}/{p.TotalSteps}")), cancellationToken));
             BackdoorMetrics cleanMetrics;
             using (var classifier = ZeroShotImageClassifier.Create(clean, test.ClassNames, settings.Suite.Templates))
                 cleanMetrics = evaluator.Evaluate(classifier, test, planted.Trigger, lab.TargetClassIndex, device: device, cancellationToken: cancellationToken);
@@ -59,6 +60,7 @@ internal sealed class LabDemo(LabDemoSettings settings, PromptOverride prompts, 
             // The README's main command; `rvpt lab demo` runs the same code with the same presets.
             $"Preset: {settings.Preset}; command: `dotnet run --project samples/Rvpt.Demo -c Release{(settings.Preset == "default" ? "" : " -- --" + settings.Preset)}`",
             string.Create(CultureInfo.InvariantCulture, $"Clean model: {clean.Config.ParameterCount:N0} parameters, zero-shot test accuracy {100 * outcomes.FirstOrDefault()?.CleanModel.CleanAccuracy ?? double.NaN:F1}%"),
+            string.Create(CultureInfo.InvariantCulture, $"Planting: {100 * settings.Lab.Planting.PoisonFraction:G3}% of {settings.Lab.Planting.Pairs:N0} pairs poisoned{string.Concat(settings.PoisonFractions.Select(f => $", {f.Key} {100 * f.Value:G3}%"))}; defended task: {(settings.Lab.DefendedWorld is null ? "the pre-training world" : "drawn from its own world (Lab.DefendedWorld)")}; CleanCLIP pairs: {pairs.Count:N0}"),
             $"Test: {test.Count} images, validation: {validation.Count} images (selection only), shots: {settings.Suite.Shots} per class from a pool of {pool.Count}, seeds: {string.Join(", ", settings.Suite.Seeds)}",
             $"Device: {device.type}, threads: {get_num_threads()}, wall time: {clock.Elapsed.TotalMinutes:F1} min",
         };

@@ -55,6 +55,59 @@ public class SyntheticBackdoorLabTests
     }
 
     [Fact]
+    public void A_defended_world_draws_the_defender_sets_and_leaves_the_models_keys_alone()
+    {
+        using var temp = new TempDirectory();
+        var store = new SyntheticModelStore(temp.Path);
+        var plain = new SyntheticBackdoorLab(store);
+        var shifted = new SyntheticBackdoorLab(store, new SyntheticLabOptions { DefendedWorld = new SyntheticWorldOptions().WithShapeScale(0.93) });
+
+        Assert.Same(plain.World, plain.DefendedWorld);
+        Assert.Equal(0.21 * 0.93, shifted.DefendedWorld.Options.SmallHalfExtent, 12);
+        long seed = SyntheticWorld.SplitSeed(2, SyntheticSplit.Validation);
+        using var validation = shifted.ValidationSet(5);
+        for (int i = 0; i < 5; i++)
+        {
+            using var expected = shifted.DefendedWorld.Render(seed, i);
+            using var actual = validation.LoadPixels01(i);
+            using var unshifted = plain.World.Render(seed, i);
+            Assert.True(expected.equal(actual).all().item<bool>(), $"sample {i} is not the defended world's");
+            Assert.False(unshifted.equal(actual).all().item<bool>(), $"sample {i} is the pre-training world's");
+        }
+        // No model trains on the defended task, so its world is in no cache key.
+        Assert.Equal(plain.CleanSettings, shifted.CleanSettings);
+        Assert.Equal(plain.PlantedSettings(SyntheticAttack.BadNets), shifted.PlantedSettings(SyntheticAttack.BadNets));
+        // CleanCLIP's pairs stay in the pre-training world.
+        using var a = plain.DefenderPairs(3);
+        using var b = shifted.DefenderPairs(3);
+        Assert.Equal(Enumerable.Range(0, 3).Select(a.GetCaption), Enumerable.Range(0, 3).Select(b.GetCaption));
+    }
+
+    [Fact]
+    public void A_defended_world_must_have_the_worlds_classes_and_image_size()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new SyntheticLabOptions { DefendedWorld = new SyntheticWorldOptions { ImageSize = 48 } }.Validate());
+        Assert.Contains("image size 48 (world 32)", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new SyntheticLabOptions
+        {
+            DefendedWorld = new SyntheticWorldOptions { ClassNames = SyntheticWorldOptions.SupportedShapes.Take(13).ToArray() },
+        }.Validate());
+        Assert.Equal("DefendedWorld", e.ParamName);
+    }
+
+    [Fact]
+    public void Planted_models_keys_do_not_depend_on_where_the_store_is()
+    {
+        using var a = new TempDirectory();
+        using var b = new TempDirectory();
+        var here = new SyntheticBackdoorLab(new SyntheticModelStore(a.Path)).PlantedSettings(SyntheticAttack.Blended);
+        var there = new SyntheticBackdoorLab(new SyntheticModelStore(b.Path)).PlantedSettings(SyntheticAttack.Blended);
+        Assert.Equal(here, there);
+        Assert.DoesNotContain(a.Path, here);
+        Assert.Contains("\"Clean\":\"clean-", here);
+    }
+
+    [Fact]
     public void Refuses_defended_classes_outside_the_world_and_a_target_outside_them()
     {
         var e = Assert.Throws<ArgumentException>(() => new SyntheticLabOptions { DefendedClasses = ["star", "kite"] }.Validate());

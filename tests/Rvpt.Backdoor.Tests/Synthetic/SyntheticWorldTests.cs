@@ -25,6 +25,32 @@ public sealed class SyntheticWorldTests
     }
 
     [Fact]
+    public void ShapeScaleDrawsTheSameSamplesSmaller()
+    {
+        // Plain backgrounds, no noise, no distractor, centred shapes: every pixel away from the background is the shape's.
+        var plain = new SyntheticWorldOptions { Textures = ["plain"], NoiseStd = 0, SecondObjectProbability = 0, Positions = ["center"] };
+        var half = plain.WithShapeScale(0.5);
+        Assert.Equal((0.105, 0.155, 0.06), (half.SmallHalfExtent, half.LargeHalfExtent, half.SecondObjectHalfExtent));
+        Assert.Equal(plain with { SmallHalfExtent = 0.105, LargeHalfExtent = 0.155, SecondObjectHalfExtent = 0.06 }, half);
+        var full = new SyntheticWorld(plain);
+        var smaller = new SyntheticWorld(half);
+        for (int i = 0; i < 12; i++)
+        {
+            Assert.Equal(full.Describe(7, i), smaller.Describe(7, i)); // the same shape, colours and caption
+            using var scope = NewDisposeScope();
+            var a = full.Render(7, i);
+            var b = smaller.Render(7, i);
+            var background = a[.., 0, 0].reshape(3, 1, 1); // a corner: a centred shape never reaches it
+            long Drawn(Tensor image) => (image - background).abs().amax(0).gt(0.2f).sum().item<long>();
+            // Half the extent, about a quarter of the area.
+            Assert.InRange(Drawn(b), 1, Drawn(a) / 2);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => plain.WithShapeScale(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => plain.WithShapeScale(1.6));
+        Assert.Throws<ArgumentOutOfRangeException>(() => plain.WithShapeScale(double.NaN));
+    }
+
+    [Fact]
     public void DifferentIndexOrSeedGivesDifferentImage()
     {
         using var a = World.Render(7, 0);
