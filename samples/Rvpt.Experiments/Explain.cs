@@ -4,7 +4,10 @@
 // text direction, along the other classes' text directions (orthogonalised against the target's), and the rest.
 // Measured for the clean model, the backdoored model, and the backdoored model with plain VPT and with RVPT prompts
 // (alpha 2, the demo's geometry and training, learning rate chosen on clean validation from 0.002, 0.02, 0.2).
-//   explain <cacheDir> [attacks=badnets,blended,badclip] [images=500]
+//   explain <cacheDir> [attacks=badnets,blended,badclip] [images=500] [calibrated]
+// "calibrated": the world of docs/results.md that passes gates A, B and C (the demo's --calibrated preset: width 192 x 6,
+// the defended task's shapes at 0.93, BadCLIP at 5% poison, 256 shots for 8 epochs, prompts at D = 3, b = 4); its
+// models from <cacheDir> (the preset's keys).
 // Appends a JSON line per attack and model to <root>/explain.jsonl.
 using System.Globalization;
 using System.Text.Json;
@@ -23,24 +26,27 @@ internal static class Explain
         var attacks = (args.Length > 1 ? args[1] : "badnets,blended,badclip").Split(',')
             .Select(a => Enum.Parse<SyntheticAttack>(a, ignoreCase: true)).ToArray();
         int images = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 500;
+        bool calibrated = args.Length > 3 && args[3] == "calibrated";
+        var world = calibrated ? World.Calibrated : World.Demo;
 
-        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(cacheDir), new SyntheticLabOptions());
+        var store = new SyntheticModelStore(cacheDir);
+        var lab = new SyntheticBackdoorLab(store, world.Lab);
         using var clean = lab.GetCleanModel();
         using var test = lab.TestSet(1200);
         using var validation = lab.ValidationSet(600);
-        using var pool = lab.DefenderPool(64 * lab.DefendedClasses.Count);
-        var shots = FewShotSampler.Sample(pool, 16, 1);
+        using var pool = lab.DefenderPool(DefenderPool.Images(world.Shots, lab.DefendedClasses.Count));
+        var shots = FewShotSampler.Sample(pool, world.Shots, 1);
         var nonTarget = Enumerable.Range(0, test.Count).Where(i => test.GetLabel(i) != lab.TargetClassIndex).Take(images).ToArray();
-        Console.WriteLine($"{nonTarget.Length} non-target test images; target {lab.Options.TargetClass} (index {lab.TargetClassIndex})");
+        Console.WriteLine($"{nonTarget.Length} non-target test images; target {lab.Options.TargetClass} (index {lab.TargetClassIndex}); {(calibrated ? "the calibrated world" : "the demo's world")}");
 
         foreach (var attack in attacks)
         {
-            using var planted = lab.GetPlantedModel(attack, clean);
+            using var planted = new SyntheticBackdoorLab(store, world.LabFor(attack)).GetPlantedModel(attack, clean);
             Report(attack, "clean model", clean, null, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
             Report(attack, "backdoored", planted.Model, null, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
             foreach (var (name, alpha) in new[] { ("backdoored + VPT", 0.0), ("backdoored + RVPT", 2.0) })
             {
-                var (best, _, _) = TrainBestOnValidation(planted.Model, new RepulsiveLoss(alpha), shots, test.ClassNames, validation);
+                var (best, _, _) = TrainBestOnValidation(planted.Model, new RepulsiveLoss(alpha), shots, test.ClassNames, validation, world);
                 using (best)
                     Report(attack, name, planted.Model, best, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
             }
@@ -82,7 +88,7 @@ internal static class Explain
                     _ when variant.StartsWith("margin", StringComparison.Ordinal) => paper.WithMargin(double.Parse(variant["margin".Length..], CultureInfo.InvariantCulture)),
                     _ => throw new ArgumentException($"unknown variant {variant}"),
                 };
-                var (best, lr, fr) = TrainBestOnValidation(planted.Model, loss, shots, test.ClassNames, validation);
+                var (best, lr, fr) = TrainBestOnValidation(planted.Model, loss, shots, test.ClassNames, validation, World.Demo);
                 using (best)
                 {
                     double ca = PromptedAccuracy.Evaluate(best, test);
@@ -94,18 +100,35 @@ internal static class Explain
         }
     }
 
+    // The two worlds explain runs in: the demo's (16 shots, 50 epochs, the scaled prompt geometry) and the calibrated one.
+    private sealed record World(SyntheticLabOptions Lab, IReadOnlyDictionary<SyntheticAttack, double> PoisonFractions, int Shots, int Epochs, DeepPromptOptions? Prompts)
+    {
+        public static World Demo { get; } = new(new SyntheticLabOptions(), new Dictionary<SyntheticAttack, double>(), 16, 50, null);
+
+        public static World Calibrated { get; } = new(
+            new SyntheticLabOptions
+            {
+                Model = new SyntheticModelOptions { VisionWidth = 192, VisionLayers = 6, VisionHeads = 6 },
+                DefendedWorld = new SyntheticWorldOptions().WithShapeScale(0.93),
+            },
+            new Dictionary<SyntheticAttack, double> { [SyntheticAttack.BadClip] = 0.05 }, 256, 8, new DeepPromptOptions { UnpromptedDepth = 3, Tokens = 4 });
+
+        public SyntheticLabOptions LabFor(SyntheticAttack attack) =>
+            PoisonFractions.TryGetValue(attack, out var f) ? Lab with { Planting = Lab.Planting with { PoisonFraction = f } } : Lab;
+    }
+
     // Trains prompts at 0.002, 0.02 and 0.2 and keeps the one with the best clean validation accuracy (with its rate and
     // its last epoch's repelling cosine).
     private static (DeepPromptInjector Best, double Lr, double Fr) TrainBestOnValidation(ClipModel model, RepulsiveLoss loss,
-        ILabeledImageSource shots, IReadOnlyList<string> classNames, ILabeledImageSource validation)
+        ILabeledImageSource shots, IReadOnlyList<string> classNames, ILabeledImageSource validation, World world)
     {
         DeepPromptInjector? best = null; double bestVal = -1, bestLr = 0, bestFr = double.NaN;
         foreach (var lr in new[] { 0.002, 0.02, 0.2 })
         {
-            var prompts = DeepPromptInjector.For(model).WithOptions(DeepPromptOptions.ScaledTo(model.Config.Vision) with { Seed = 1 }).Build();
+            var prompts = DeepPromptInjector.For(model).WithOptions((world.Prompts ?? DeepPromptOptions.ScaledTo(model.Config.Vision)) with { Seed = 1 }).Build();
             var fr = FewShotTrainer.For(model, prompts).WithLoss(loss)
                 .WithClasses(classNames, PromptTemplates.APhotoOfA)
-                .WithOptions(new TrainingOptions { Epochs = 50, LearningRate = lr, Seed = 1, Augment = false, CacheFrozenClassTokens = true })
+                .WithOptions(new TrainingOptions { Epochs = world.Epochs, LearningRate = lr, Seed = 1, Augment = false, CacheFrozenClassTokens = true })
                 .Build().Fit(shots).FinalRepelling;
             double v = PromptedAccuracy.Evaluate(prompts, validation);
             if (v > bestVal) { best?.Dispose(); best = prompts; bestVal = v; bestLr = lr; bestFr = fr; } else prompts.Dispose();
