@@ -105,12 +105,9 @@ internal static class Explain
     {
         public static World Demo { get; } = new(new SyntheticLabOptions(), new Dictionary<SyntheticAttack, double>(), 16, 50, null);
 
+        // The demo's --calibrated preset (LabDemoSettings.Calibrated) with the defender's settings explain uses.
         public static World Calibrated { get; } = new(
-            new SyntheticLabOptions
-            {
-                Model = new SyntheticModelOptions { VisionWidth = 192, VisionLayers = 6, VisionHeads = 6 },
-                DefendedWorld = new SyntheticWorldOptions().WithShapeScale(0.93),
-            },
+            SyntheticLabOptions.Calibrated,
             new Dictionary<SyntheticAttack, double> { [SyntheticAttack.BadClip] = 0.05 }, 256, 8, new DeepPromptOptions { UnpromptedDepth = 3, Tokens = 4 });
 
         public SyntheticLabOptions LabFor(SyntheticAttack attack) =>

@@ -89,11 +89,7 @@ internal sealed record LabDemoSettings
     public static LabDemoSettings Calibrated { get; } = new()
     {
         Preset = "calibrated",
-        Lab = new SyntheticLabOptions
-        {
-            Model = new SyntheticModelOptions { VisionWidth = 192, VisionLayers = 6, VisionHeads = 6 },
-            DefendedWorld = new SyntheticWorldOptions().WithShapeScale(0.93),
-        },
+        Lab = SyntheticLabOptions.Calibrated,
         PoisonFractions = new Dictionary<SyntheticAttack, double> { [SyntheticAttack.BadClip] = 0.05 },
         Suite = new DefenceSuiteOptions
         {
