@@ -54,11 +54,11 @@ internal static class Explain
     }
 
     // Issue 12, item 4's ablations of the repelling term (not defaults; the paper's loss is "paper"): the same training
-    // as RVPT above (alpha 2, the demo's geometry, 50 epochs, 16 shots, seed 1, no augmentation, learning rate chosen on
+    // as RVPT above (alpha 2, the world's geometry and training, seed 1, no augmentation, learning rate chosen on
     // clean validation from 0.002, 0.02, 0.2), with the term on per-block normalised class tokens ("normalized"), on the
     // last block only ("last"), or with a margin ("margin<m>"). Reports CA, ASR, the final repelling cosine and the
-    // trigger's shift as above; appends to <root>/ablate.jsonl.
-    //   ablate <cacheDir> [attacks=badnets,blended,badclip] [variants=paper,normalized,last,margin0,margin0.5] [images=500]
+    // trigger's shift as above; appends to <root>/ablate.jsonl. "calibrated" as for explain.
+    //   ablate <cacheDir> [attacks=badnets,blended,badclip] [variants=paper,normalized,last,margin0,margin0.5] [images=500] [calibrated]
     public static void Ablate(string[] args, string root)
     {
         var cacheDir = args[0];
@@ -66,17 +66,21 @@ internal static class Explain
             .Select(a => Enum.Parse<SyntheticAttack>(a, ignoreCase: true)).ToArray();
         var variants = (args.Length > 2 ? args[2] : "paper,normalized,last,margin0,margin0.5").Split(',');
         int images = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 500;
+        bool calibrated = args.Length > 4 && args[4] == "calibrated";
+        var world = calibrated ? World.Calibrated : World.Demo;
 
-        var lab = new SyntheticBackdoorLab(new SyntheticModelStore(cacheDir), new SyntheticLabOptions());
+        var store = new SyntheticModelStore(cacheDir);
+        var lab = new SyntheticBackdoorLab(store, world.Lab);
         using var clean = lab.GetCleanModel();
         using var test = lab.TestSet(1200);
         using var validation = lab.ValidationSet(600);
-        using var pool = lab.DefenderPool(64 * lab.DefendedClasses.Count);
-        var shots = FewShotSampler.Sample(pool, 16, 1);
+        using var pool = lab.DefenderPool(DefenderPool.Images(world.Shots, lab.DefendedClasses.Count));
+        var shots = FewShotSampler.Sample(pool, world.Shots, 1);
         var nonTarget = Enumerable.Range(0, test.Count).Where(i => test.GetLabel(i) != lab.TargetClassIndex).Take(images).ToArray();
+        Console.WriteLine($"{nonTarget.Length} non-target test images; {(calibrated ? "the calibrated world" : "the demo's world")}");
         foreach (var attack in attacks)
         {
-            using var planted = lab.GetPlantedModel(attack, clean);
+            using var planted = new SyntheticBackdoorLab(store, world.LabFor(attack)).GetPlantedModel(attack, clean);
             foreach (var variant in variants)
             {
                 var paper = new RepulsiveLoss(2);
@@ -88,7 +92,7 @@ internal static class Explain
                     _ when variant.StartsWith("margin", StringComparison.Ordinal) => paper.WithMargin(double.Parse(variant["margin".Length..], CultureInfo.InvariantCulture)),
                     _ => throw new ArgumentException($"unknown variant {variant}"),
                 };
-                var (best, lr, fr) = TrainBestOnValidation(planted.Model, loss, shots, test.ClassNames, validation, World.Demo);
+                var (best, lr, fr) = TrainBestOnValidation(planted.Model, loss, shots, test.ClassNames, validation, world);
                 using (best)
                 {
                     double ca = PromptedAccuracy.Evaluate(best, test);
