@@ -73,7 +73,7 @@ public class DemoCliTests
                 Assert.Contains(part, command);
             Assert.Equal(5, suite.RootElement.GetProperty("runs").GetArrayLength()); // none, VPT, linear probe, CleanCLIP, RVPT
         }
-        foreach (var file in new[] { "results.md", "results.csv", "results.json", "asr.png", "ca.png", "resistivity-badnets.png" })
+        foreach (var file in new[] { "results.md", "results.csv", "results.json", "asr.png", "ca.png", "resistivity-badnets.png", "resistivity-badnets.csv" })
             Assert.True(File.Exists(Path.Combine(output, file)), $"{file} is missing");
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(output, "prompts"), "*.safetensors"));
     }

@@ -13,7 +13,8 @@ namespace Rvpt.Cli.Tests;
 public class LabDemoTests(LabCache lab)
 {
     private static readonly string[] SameFiles =
-        ["results.md", "results.csv", "results.json", "selection.json", "asr.png", "ca.png", "resistivity-badnets.png", "resistivity-wanet.png"];
+        ["results.md", "results.csv", "results.json", "selection.json", "asr.png", "ca.png", "resistivity-badnets.png", "resistivity-wanet.png",
+         "resistivity-badnets.csv", "resistivity-wanet.csv"];
 
     [Fact]
     public void Lab_demo_writes_the_table_and_the_demo_command_line_reproduces_it()

@@ -32,7 +32,8 @@ public class QuickDemoTests
         Assert.Equal(0, RunDemo("--quick", "--cache", temp.File("cache"), "--out", output));
 
         foreach (var file in new[] { "report.md", "results.md", "results.csv", "results.json", "selection.json", "asr.png", "ca.png",
-                     "resistivity-badnets.png", "resistivity-blended.png", "resistivity-wanet.png", "resistivity-badclip.png" })
+                     "resistivity-badnets.png", "resistivity-blended.png", "resistivity-wanet.png", "resistivity-badclip.png",
+                     "resistivity-badnets.csv", "resistivity-blended.csv", "resistivity-wanet.csv", "resistivity-badclip.csv" })
         {
             var path = Path.Combine(output, file);
             Assert.True(File.Exists(path), $"{file} is missing");

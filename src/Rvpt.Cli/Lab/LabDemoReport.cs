@@ -8,7 +8,7 @@ namespace Rvpt.Cli.Lab;
 /// <summary>
 /// Writes the lab demo's results folder: the table (<c>results.md/.csv/.json</c>), <c>report.md</c> (settings, table,
 /// planting gates, the hyper-parameter selection, time per defence), <c>selection.json</c>, and the charts
-/// (<c>asr.png</c>, <c>ca.png</c>, <c>resistivity-&lt;attack&gt;.png</c>).
+/// (<c>asr.png</c>, <c>ca.png</c>, <c>resistivity-&lt;attack&gt;.png</c> with its numbers in <c>resistivity-&lt;attack&gt;.csv</c>).
 /// </summary>
 internal static class LabDemoReport
 {
@@ -56,8 +56,10 @@ internal static class LabDemoReport
         ReportCharts.Write(report, directory);
         foreach (var o in outcomes.Where(o => o.Suite.ResistivityBefore is not null))
         {
-            ReportCharts.Resistivity(Path.Combine(directory, $"resistivity-{ReportCharts.Slug(o.Attack)}.png"),
+            var file = Path.Combine(directory, $"resistivity-{ReportCharts.Slug(o.Attack)}");
+            ReportCharts.Resistivity(file + ".png",
                 $"Perturbation resistivity per block, {o.Attack} model: undefended (dashed) vs RVPT (solid)", o.Suite.ResistivityBefore!, o.Suite.ResistivityAfter);
+            ResistivityCsv.Write(file + ".csv", o.Suite.ResistivityBefore!, o.Suite.ResistivityAfter);
         }
         return report;
     }

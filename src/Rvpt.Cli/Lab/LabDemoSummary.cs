@@ -46,7 +46,7 @@ internal static class LabDemoSummary
         ui.WriteLine();
         foreach (var o in outcomes) ui.WriteLine(Statement(o));
         ui.WriteLine();
-        ui.WriteLine($"Finished in {elapsed.TotalMinutes:F1} min. Results (report.md, results.md/.csv/.json, selection.json, asr.png, ca.png, resistivity-*.png) are in:");
+        ui.WriteLine($"Finished in {elapsed.TotalMinutes:F1} min. Results (report.md, results.md/.csv/.json, selection.json, asr.png, ca.png, resistivity-*.png/.csv) are in:");
         ui.MarkupLine($"  [bold]{Markup.Escape(Path.GetFullPath(outputDirectory))}[/]");
     }
 
