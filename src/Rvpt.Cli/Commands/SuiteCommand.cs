@@ -89,11 +89,7 @@ internal static class SuiteCommand
             var charts = "asr.png, ca.png";
             if (result.ResistivityBefore is not null)
             {
-                var file = $"resistivity-{ReportCharts.Slug(trigger.Name)}";
-                ReportCharts.Resistivity(Path.Combine(s.Out, file + ".png"),
-                    $"Perturbation resistivity per block, {trigger.Name} model: undefended (dashed) vs RVPT (solid)", result.ResistivityBefore, result.ResistivityAfter);
-                ResistivityCsv.Write(Path.Combine(s.Out, file + ".csv"), result.ResistivityBefore, result.ResistivityAfter);
-                charts += $", {file}.png, {file}.csv";
+                charts += ", " + string.Join(", ", ResistivityReport.Write(s.Out, trigger.Name, result.ResistivityBefore, result.ResistivityAfter));
             }
             context.Note($"Wrote {Path.Combine(s.Out, "results.md")}, results.csv, results.json, suite.json, {charts}");
             return report;

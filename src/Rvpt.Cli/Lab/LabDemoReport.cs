@@ -55,12 +55,7 @@ internal static class LabDemoReport
 
         ReportCharts.Write(report, directory);
         foreach (var o in outcomes.Where(o => o.Suite.ResistivityBefore is not null))
-        {
-            var file = Path.Combine(directory, $"resistivity-{ReportCharts.Slug(o.Attack)}");
-            ReportCharts.Resistivity(file + ".png",
-                $"Perturbation resistivity per block, {o.Attack} model: undefended (dashed) vs RVPT (solid)", o.Suite.ResistivityBefore!, o.Suite.ResistivityAfter);
-            ResistivityCsv.Write(file + ".csv", o.Suite.ResistivityBefore!, o.Suite.ResistivityAfter);
-        }
+            ResistivityReport.Write(directory, o.Attack, o.Suite.ResistivityBefore!, o.Suite.ResistivityAfter);
         return report;
     }
 
