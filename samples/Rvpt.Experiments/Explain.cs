@@ -104,7 +104,8 @@ internal static class Explain
         }
     }
 
-    // The two worlds explain runs in: the demo's (16 shots, 50 epochs, the scaled prompt geometry) and the calibrated one.
+    // The two worlds explain runs in: the demo's first (now --small-world: 16 shots, 50 epochs, the scaled prompt
+    // geometry) and the calibrated one (the demo's default and --calibrated).
     private sealed record World(SyntheticLabOptions Lab, IReadOnlyDictionary<SyntheticAttack, double> PoisonFractions, int Shots, int Epochs, DeepPromptOptions? Prompts)
     {
         public static World Demo { get; } = new(new SyntheticLabOptions(), new Dictionary<SyntheticAttack, double>(), 16, 50, null);

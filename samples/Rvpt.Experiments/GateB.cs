@@ -3,7 +3,8 @@
 // the linear probe (reported, not gated) and optionally VPT. RVPT runs only when named in defences, once a world is
 // fixed by the gates: no planting or world is chosen by its ASR.
 // Arguments are key=value (see Defaults); every attack appends one JSON line to artifacts/experiments/gateb.jsonl.
-// The suite's settings are the demo's default preset (LabDemoSettings.Default in src/Rvpt.Cli/Lab).
+// The suite's settings are those of the demo's small-world preset (LabDemoSettings.SmallWorld in src/Rvpt.Cli/Lab),
+// the demo's default when this program ran.
 using System.Diagnostics;
 using System.Text.Json;
 using Rvpt;

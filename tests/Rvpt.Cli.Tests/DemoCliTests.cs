@@ -19,7 +19,7 @@ public class DemoCliTests
         Assert.Equal(0, code);
         foreach (var option in new[]
                  {
-                     "--quick", "--calibrated", "--seeds", "--attacks", "--out", "--cache", "--device", "--threads", "--verbose", "--model", "--tokenizer", "--train",
+                     "--quick", "--calibrated", "--small-world", "--seeds", "--attacks", "--out", "--cache", "--device", "--threads", "--verbose", "--model", "--tokenizer", "--train",
                      "--test", "--classes", "--attack", "--target", "--shots", "--epochs", "--prompt-depth", "--prompt-tokens", "--alpha",
                  })
             Assert.Contains(option, stdout);
@@ -41,9 +41,16 @@ public class DemoCliTests
         (code, _, stderr) = Demo("--model", temp.File("m.safetensors"), "--calibrated", "--train", temp.Path, "--test", temp.Path, "--attack", "badnets", "--target", "x");
         Assert.Equal(2, code);
         Assert.Contains("--calibrated applies to the synthetic world", stderr);
+        (code, _, stderr) = Demo("--model", temp.File("m.safetensors"), "--small-world", "--train", temp.Path, "--test", temp.Path, "--attack", "badnets", "--target", "x");
+        Assert.Equal(2, code);
+        Assert.Contains("--small-world applies to the synthetic world", stderr);
         (code, _, stderr) = Demo("--quick", "--calibrated", "--cache", temp.Path, "--out", temp.File("out"));
         Assert.Equal(2, code);
-        Assert.Contains("--quick and --calibrated are two presets", stderr);
+        Assert.Contains("--quick, --calibrated and --small-world are presets; pass at most one", stderr);
+        (code, _, stderr) = Demo("--small-world", "--calibrated", "--cache", temp.Path, "--out", temp.File("out"));
+        Assert.Equal(2, code);
+        Assert.Contains("pass at most one", stderr);
+        Assert.False(Directory.Exists(temp.File("out")));
         (code, _, stderr) = Demo("--model", temp.File("m.safetensors"), "--test", temp.Path, "--attack", "badnets", "--target", "x");
         Assert.Equal(2, code);
         Assert.Contains("--train is required with --model", stderr);

@@ -46,10 +46,71 @@ public class LabDemoSettingsTests
     }
 
     [Fact]
+    public void The_default_is_the_calibrated_world_cut_to_BadCLIP_and_four_defences()
+    {
+        var d = LabDemoSettings.Default;
+        var c = LabDemoSettings.Calibrated;
+        Assert.Equal("default", d.Preset);
+        // The same world, models and defender: only the attacks and the defences are cut.
+        Assert.Same(c.Lab, d.Lab);
+        Assert.Same(c.PoisonFractions, d.PoisonFractions);
+        Assert.Equal([SyntheticAttack.BadClip], d.Attacks);
+        Assert.Equal([DefenceKind.None, DefenceKind.PlainVpt, DefenceKind.LinearProbe, DefenceKind.Rvpt], d.Suite.Defences);
+        Assert.Equal(c.Suite with { Defences = d.Suite.Defences }, d.Suite);
+        Assert.Equal((c.PoolImages, c.ValidationImages, c.TestImages, c.CleanClipPairs), (d.PoolImages, d.ValidationImages, d.TestImages, d.CleanClipPairs));
+        // What the cut leaves out is said in the report; the full preset leaves nothing out.
+        Assert.Contains("CleanCLIP", d.Scope);
+        Assert.Contains("full fine-tuning", d.Scope);
+        Assert.Contains("--calibrated", d.Scope);
+        Assert.Null(c.Scope);
+        // The help's spelling of the default defences is the preset's.
+        Assert.Equal(d.Suite.Defences.Order(), SuiteOptions.ParseDefences(LabDemoCommand.DefaultDefences));
+    }
+
+    [Fact]
+    public void One_preset_flag_at_most()
+    {
+        Assert.Same(LabDemoSettings.Default, LabOptions.Preset(false, false, false));
+        Assert.Same(LabDemoSettings.Quick, LabOptions.Preset(true, false, false));
+        Assert.Same(LabDemoSettings.Calibrated, LabOptions.Preset(false, true, false));
+        Assert.Same(LabDemoSettings.SmallWorld, LabOptions.Preset(false, false, true));
+        foreach (var (q, c, s) in new[] { (true, true, false), (true, false, true), (false, true, true), (true, true, true) })
+            Assert.Contains("pass at most one", Assert.Throws<CliInputException>(() => LabOptions.Preset(q, c, s)).Message);
+    }
+
+    [Fact]
+    public void Lab_build_and_plant_use_the_demos_preset_and_its_poison_fractions()
+    {
+        var options = new LabOptions();
+        var command = new System.CommandLine.Command("plant");
+        options.AddTo(command);
+        SyntheticLabOptions For(SyntheticAttack? attack, params string[] args) => options.LabFor(command.Parse(args), attack);
+        Assert.Equal(LabDemoSettings.Default.Lab, For(null));
+        Assert.Equal(LabDemoSettings.Default.Lab, For(SyntheticAttack.BadNets));
+        Assert.Equal(0.05, For(SyntheticAttack.BadClip).Planting.PoisonFraction); // the model the default demo loads
+        Assert.Equal(0.02, For(SyntheticAttack.BadClip, "--poison-fraction", "0.02").Planting.PoisonFraction);
+        Assert.Equal(LabDemoSettings.SmallWorld.Lab, For(SyntheticAttack.BadClip, "--small-world"));
+        Assert.Equal(LabDemoSettings.Quick.Lab, For(null, "--quick"));
+        Assert.Contains("pass at most one", Assert.Throws<CliInputException>(() => For(null, "--quick", "--small-world")).Message);
+    }
+
+    [Fact]
+    public void The_small_world_is_the_labs_first_world_with_four_attacks_and_16_shots()
+    {
+        var w = LabDemoSettings.SmallWorld;
+        Assert.Equal("small-world", w.Preset);
+        Assert.Equal((128, 4), (w.Lab.Model.VisionWidth, w.Lab.Model.VisionLayers));
+        Assert.Null(w.Lab.DefendedWorld);
+        Assert.Equal(4, w.Attacks.Count);
+        Assert.Equal((16, 768), (w.Suite.Shots, w.PoolImages));
+        Assert.Null(w.Suite.Prompts); // the paper's ratios scaled to the model: D = 1, b = 16
+    }
+
+    [Fact]
     public void Presets_without_per_attack_fractions_plant_every_attack_with_the_labs()
     {
         foreach (var attack in Enum.GetValues<SyntheticAttack>())
-            Assert.Same(LabDemoSettings.Default.Lab, LabDemoSettings.Default.LabFor(attack));
+            Assert.Same(LabDemoSettings.SmallWorld.Lab, LabDemoSettings.SmallWorld.LabFor(attack));
         var settings = LabDemoSettings.Quick with { PoisonFractions = new Dictionary<SyntheticAttack, double> { [SyntheticAttack.WaNet] = 0.3 } };
         Assert.Equal(0.3, settings.LabFor(SyntheticAttack.WaNet).Planting.PoisonFraction);
         Assert.Equal(settings.Lab.Planting with { PoisonFraction = 0.3 }, settings.LabFor(SyntheticAttack.WaNet).Planting);

@@ -78,11 +78,11 @@ public class LabDemoTests(LabCache lab)
 
     [Theory]
     [InlineData(16, 768)]
-    [InlineData(64, 3_072)] // 4 x 64 shots x 12 classes, as the default's 4 x 16 x 12
-    [InlineData(4, 768)] // never shrinks: fewer shots come from the default's pool
+    [InlineData(64, 3_072)] // 4 x 64 shots x 12 classes, as the small world's 4 x 16 x 12
+    [InlineData(4, 768)] // never shrinks: fewer shots come from the small world's pool
     public void More_shots_grow_the_defenders_pool_in_proportion(int shots, int pool)
     {
-        var settings = LabDemoSettings.Default.WithShots(shots);
+        var settings = LabDemoSettings.SmallWorld.WithShots(shots);
         Assert.Equal(shots, settings.Suite.Shots);
         Assert.Equal(pool, settings.PoolImages);
     }

@@ -25,8 +25,8 @@ public sealed record SyntheticLabOptions
     /// <summary>
     /// The lab of the calibrated world (docs/results.md, "256 shots for 8 epochs: a world that passes the three gates"):
     /// a width-192, 6-block clean model with the lab's recipe otherwise, and a defended task whose shapes are drawn at
-    /// 0.93 of their pre-training size. BadCLIP is planted there with 5% poison (the demo's <c>--calibrated</c> preset
-    /// sets it per attack); the defender's settings are the preset's.
+    /// 0.93 of their pre-training size: the world of the demo's default and <c>--calibrated</c> presets. BadCLIP is
+    /// planted there with 5% poison (the presets set it per attack); the defender's settings are the presets'.
     /// </summary>
     public static SyntheticLabOptions Calibrated { get; } = new()
     {

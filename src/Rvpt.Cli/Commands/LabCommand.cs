@@ -65,7 +65,7 @@ internal static class LabCommand
                 ? a : throw new CliInputException($"--attack '{parse.GetValue(attack)}' is not a lab attack; expected badnets, blended, wanet or badclip.");
             int count = CliChecks.Positive(parse.GetValue(images), "--images");
             var folder = parse.GetValue(export);
-            var world = options.Open(parse, context);
+            var world = options.Open(parse, context, kind); // the preset's poison fraction for this attack (BadCLIP 5% by default)
             using var clean = GetClean(world, device, context, ct);
             using var planted = ProgressDisplay.Run(context, world.HasPlantedModel(kind) ? $"Loading the {kind} model" : $"Planting {kind}", report =>
                 world.GetPlantedModel(kind, clean, device, new InlineProgress<SyntheticLabProgress>(p => report((double)p.Step / p.TotalSteps, $"{p.Phase} {p.Step}/{p.TotalSteps}")), ct));

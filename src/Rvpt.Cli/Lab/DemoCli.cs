@@ -53,8 +53,9 @@ public static class DemoCli
     {
         private readonly Option<bool> _quick = new("--quick") { Description = "Smoke-test preset: every phase in about a minute; the numbers mean nothing." };
         private readonly Option<bool> _calibrated = new("--calibrated") { Description = LabDemoCommand.CalibratedHelp };
+        private readonly Option<bool> _smallWorld = new("--small-world") { Description = LabDemoCommand.SmallWorldHelp };
         private readonly Option<string?> _seeds = new("--seeds") { Description = "Few-shot seeds, comma-separated (default 1). docs/results.md uses 1,2,3." };
-        private readonly Option<string?> _attacks = new("--attacks") { Description = $"Synthetic attacks to plant and defend, comma-separated (default badnets,blended,wanet,badclip; issba is optional)." };
+        private readonly Option<string?> _attacks = new("--attacks") { Description = $"Synthetic attacks to plant and defend, comma-separated (default: the preset's, badclip by default; {LabDemoCommand.AttackHelp})." };
         private readonly Option<string> _output = new("--out") { Description = "Output folder of the report and charts.", DefaultValueFactory = _ => LabDemoCommand.DefaultOutput };
         private readonly Option<string?> _cache = new("--cache") { Description = "Model cache folder (default $RVPT_CACHE, else ~/.cache/rvpt)." };
         private readonly Option<string> _device = new("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
@@ -67,19 +68,19 @@ public static class DemoCli
         private readonly Option<string?> _classes = new("--classes") { Description = "File with one class name per line, in sorted folder order (default: folder names)." };
         private readonly Option<string?> _attack = new("--attack") { Description = $"The attack the model carries: {TriggerSpec.Help}." };
         private readonly Option<string?> _target = new("--target") { Description = "The attack's target class name." };
-        private readonly Option<int> _shots = new("--shots") { Description = "Shots per class (default 16; with --model checked against --train before anything trains; in the synthetic world the defender's pool grows with it).", DefaultValueFactory = _ => 16 };
+        private readonly Option<int> _shots = new("--shots") { Description = "Shots per class (default 16 with --model, checked against --train before anything trains; in the synthetic world the preset's, 256 by default, and the defender's pool grows with it).", DefaultValueFactory = _ => 16 };
         private readonly Option<int> _epochs = new("--epochs") { Description = "Prompt-tuning epochs.", DefaultValueFactory = _ => 50 };
-        private readonly Option<int?> _depth = new("--prompt-depth") { Description = "Unprompted depth D (default: the paper's 3/12 of the blocks, D = 3 on ViT-B/32, 1 on the synthetic model)." };
-        private readonly Option<int?> _tokens = new("--prompt-tokens") { Description = "Prompt tokens per block b (default: the paper's 50 per 49 patches, capped at 50; 16 on the synthetic model)." };
+        private readonly Option<int?> _depth = new("--prompt-depth") { Description = "Unprompted depth D (with --model the paper's 3/12 of the blocks, D = 3 on ViT-B/32). " + LabDemoCommand.DepthHelp };
+        private readonly Option<int?> _tokens = new("--prompt-tokens") { Description = "Prompt tokens per block b (with --model the paper's 50 per 49 patches, capped at 50). " + LabDemoCommand.TokensHelp };
         private readonly Option<double?> _alpha = new("--alpha") { Description = "RVPT's repelling weight alpha (default 2, the paper's)." };
-        private readonly Option<string?> _defences = new("--defences") { Description = $"Defences, comma-separated: {SuiteOptions.DefenceHelp} (default {SuiteOptions.DefaultDefences})." };
+        private readonly Option<string?> _defences = new("--defences") { Description = $"Defences, comma-separated: {SuiteOptions.DefenceHelp} (default {SuiteOptions.DefaultDefences} with --model; in the synthetic world the preset's, {LabDemoCommand.DefaultDefences} by default)." };
 
         public void AddTo(RootCommand root)
         {
             _device.AcceptOnlyFromAmong("cpu", "cuda");
             foreach (var option in new Option[]
                      {
-                         _quick, _calibrated, _seeds, _attacks, _output, _cache, _device, _threads, _verbose, _model, _tokenizer, _train, _test, _classes, _attack,
+                         _quick, _calibrated, _smallWorld, _seeds, _attacks, _output, _cache, _device, _threads, _verbose, _model, _tokenizer, _train, _test, _classes, _attack,
                          _target, _shots, _epochs, _depth, _tokens, _alpha, _defences,
                      })
                 root.Add(option);
@@ -101,7 +102,7 @@ public static class DemoCli
 
             if (parse.GetValue(_model) is { } model)
             {
-                foreach (var (option, name) in new (Option, string)[] { (_quick, "--quick"), (_calibrated, "--calibrated"), (_attacks, "--attacks"), (_cache, "--cache") })
+                foreach (var (option, name) in new (Option, string)[] { (_quick, "--quick"), (_calibrated, "--calibrated"), (_smallWorld, "--small-world"), (_attacks, "--attacks"), (_cache, "--cache") })
                     if (parse.GetResult(option) is { Implicit: false })
                         throw new CliInputException($"{name} applies to the synthetic world; a real model (--model) takes --attack, --shots and --epochs.");
                 var suite = new List<string> { "suite", "--model", model };
@@ -121,6 +122,7 @@ public static class DemoCli
             var lab = new List<string> { "lab", "demo" };
             if (parse.GetValue(_quick)) lab.Add("--quick");
             if (parse.GetValue(_calibrated)) lab.Add("--calibrated");
+            if (parse.GetValue(_smallWorld)) lab.Add("--small-world");
             if (parse.GetValue(_attacks) is { } attacks) lab.AddRange(["--attacks", attacks]);
             if (parse.GetValue(_cache) is { } cache) lab.AddRange(["--cache", cache]);
             if (parse.GetResult(_shots) is { Implicit: false }) lab.AddRange(["--shots", Text(parse.GetValue(_shots))]);

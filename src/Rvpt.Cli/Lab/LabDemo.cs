@@ -20,6 +20,7 @@ internal sealed class LabDemo(LabDemoSettings settings, PromptOverride prompts, 
         var logger = context.Logger;
         var lab = new SyntheticBackdoorLab(store, settings.Lab, logger);
         context.Note($"RVPT demo ({settings.Preset} preset): a synthetic world of {lab.World.ClassNames.Count} shape classes, target class {lab.Options.TargetClass}.");
+        if (settings.Scope is { } scope) context.Note($"The {settings.Preset} preset is {scope}.");
         context.Note($"Models are cached in {store.Root}{(lab.HasCleanModel ? " (clean model found)" : " (the clean model is built on this first run)")}.");
 
         using var clean = ProgressDisplay.Run(context, lab.HasCleanModel ? "Loading the clean CLIP" : "Pre-training the clean CLIP", report =>
@@ -27,7 +28,8 @@ internal sealed class LabDemo(LabDemoSettings settings, PromptOverride prompts, 
         using var test = lab.TestSet(settings.TestImages);
         using var validation = lab.ValidationSet(settings.ValidationImages);
         using var pool = lab.DefenderPool(settings.PoolImages);
-        using var pairs = lab.DefenderPairs(settings.CleanClipPairs);
+        // CleanCLIP's clean pairs are drawn only when it runs.
+        using var pairs = settings.Suite.Defences.Contains(DefenceKind.CleanClip) ? lab.DefenderPairs(settings.CleanClipPairs) : null;
         var evaluator = new BackdoorEvaluator(clean.ImageProcessor, settings.Suite.EvaluationBatchSize);
 
         var suite = new DefenceSuite(settings.Suite with { Prompts = prompts.Apply(clean.Config.Vision, settings.Suite.Prompts) }, logger);
@@ -58,9 +60,9 @@ internal sealed class LabDemo(LabDemoSettings settings, PromptOverride prompts, 
         var settingsLines = new List<string>
         {
             // The README's main command; `rvpt lab demo` runs the same code with the same presets.
-            $"Preset: {settings.Preset}; command: `dotnet run --project samples/Rvpt.Demo -c Release{(settings.Preset == "default" ? "" : " -- --" + settings.Preset)}`",
+            $"Preset: {settings.Preset}{(settings.Scope is { } s ? $" ({s})" : "")}; command: `dotnet run --project samples/Rvpt.Demo -c Release{(settings.Preset == "default" ? "" : " -- --" + settings.Preset)}`",
             string.Create(CultureInfo.InvariantCulture, $"Clean model: {clean.Config.ParameterCount:N0} parameters, zero-shot test accuracy {100 * outcomes.FirstOrDefault()?.CleanModel.CleanAccuracy ?? double.NaN:F1}%"),
-            string.Create(CultureInfo.InvariantCulture, $"Planting: {100 * settings.Lab.Planting.PoisonFraction:G3}% of {settings.Lab.Planting.Pairs:N0} pairs poisoned{string.Concat(settings.PoisonFractions.Select(f => $", {f.Key} {100 * f.Value:G3}%"))}; defended task: {(settings.Lab.DefendedWorld is null ? "the pre-training world" : "drawn from its own world (Lab.DefendedWorld)")}; CleanCLIP pairs: {pairs.Count:N0}"),
+            string.Create(CultureInfo.InvariantCulture, $"Planting: {string.Join(", ", settings.Attacks.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a} {100 * settings.LabFor(a).Planting.PoisonFraction:G3}%")))} of {settings.Lab.Planting.Pairs:N0} pairs poisoned; defended task: {(settings.Lab.DefendedWorld is null ? "the pre-training world" : "drawn from its own world (Lab.DefendedWorld)")}; CleanCLIP pairs: {(pairs is null ? "none (CleanCLIP not run)" : pairs.Count.ToString("N0", CultureInfo.InvariantCulture))}"),
             $"Test: {test.Count} images, validation: {validation.Count} images (selection only), shots: {settings.Suite.Shots} per class from a pool of {pool.Count}, seeds: {string.Join(", ", settings.Suite.Seeds)}",
             $"Device: {device.type}, threads: {get_num_threads()}, wall time: {clock.Elapsed.TotalMinutes:F1} min",
         };
