@@ -29,33 +29,26 @@ internal static class Explain
         bool calibrated = args.Length > 3 && args[3] == "calibrated";
         var world = calibrated ? World.Calibrated : World.Demo;
 
-        var store = new SyntheticModelStore(cacheDir);
-        var lab = new SyntheticBackdoorLab(store, world.Lab);
-        using var clean = lab.GetCleanModel();
-        using var test = lab.TestSet(1200);
-        using var validation = lab.ValidationSet(600);
-        using var pool = lab.DefenderPool(DefenderPool.Images(world.Shots, lab.DefendedClasses.Count));
-        var shots = FewShotSampler.Sample(pool, world.Shots, 1);
-        var nonTarget = Enumerable.Range(0, test.Count).Where(i => test.GetLabel(i) != lab.TargetClassIndex).Take(images).ToArray();
-        Console.WriteLine($"{nonTarget.Length} non-target test images; target {lab.Options.TargetClass} (index {lab.TargetClassIndex}); {(calibrated ? "the calibrated world" : "the demo's world")}");
+        using var setting = new Setting(cacheDir, world, images);
+        Console.WriteLine($"{setting.NonTarget.Length} non-target test images; target {setting.Lab.Options.TargetClass} (index {setting.Lab.TargetClassIndex}); {(calibrated ? "the calibrated world" : "the demo's world")}");
 
         foreach (var attack in attacks)
         {
-            using var planted = new SyntheticBackdoorLab(store, world.LabFor(attack)).GetPlantedModel(attack, clean);
-            Report(attack, "clean model", clean, null, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
-            Report(attack, "backdoored", planted.Model, null, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
+            using var planted = setting.Plant(attack);
+            Report(attack, "clean model", setting.Clean, null, planted.Trigger, setting.Test, setting.NonTarget, setting.Lab.TargetClassIndex, root);
+            Report(attack, "backdoored", planted.Model, null, planted.Trigger, setting.Test, setting.NonTarget, setting.Lab.TargetClassIndex, root);
             foreach (var (name, alpha) in new[] { ("backdoored + VPT", 0.0), ("backdoored + RVPT", 2.0) })
             {
-                var (best, _, _) = TrainBestOnValidation(planted.Model, new RepulsiveLoss(alpha), shots, test.ClassNames, validation, world);
+                var (best, _, _) = TrainBestOnValidation(planted.Model, new RepulsiveLoss(alpha), setting.Shots, setting.Test.ClassNames, setting.Validation, world);
                 using (best)
-                    Report(attack, name, planted.Model, best, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
+                    Report(attack, name, planted.Model, best, planted.Trigger, setting.Test, setting.NonTarget, setting.Lab.TargetClassIndex, root);
             }
         }
     }
 
     // Issue 12, item 4's ablations of the repelling term (not defaults; the paper's loss is "paper"): the same training
     // as RVPT above (alpha 2, the world's geometry and training, seed 1, no augmentation, learning rate chosen on
-    // clean validation from 0.002, 0.02, 0.2), with the term on per-block normalised class tokens ("normalized"), on the
+    // setting.Clean setting.Validation from 0.002, 0.02, 0.2), with the term on per-block normalised class tokens ("normalized"), on the
     // last block only ("last"), or with a margin ("margin<m>"). Reports CA, ASR, the final repelling cosine and the
     // trigger's shift as above; appends to <root>/ablate.jsonl. "calibrated" as for explain.
     //   ablate <cacheDir> [attacks=badnets,blended,badclip] [variants=paper,normalized,last,margin0,margin0.5] [images=500] [calibrated]
@@ -69,18 +62,11 @@ internal static class Explain
         bool calibrated = args.Length > 4 && args[4] == "calibrated";
         var world = calibrated ? World.Calibrated : World.Demo;
 
-        var store = new SyntheticModelStore(cacheDir);
-        var lab = new SyntheticBackdoorLab(store, world.Lab);
-        using var clean = lab.GetCleanModel();
-        using var test = lab.TestSet(1200);
-        using var validation = lab.ValidationSet(600);
-        using var pool = lab.DefenderPool(DefenderPool.Images(world.Shots, lab.DefendedClasses.Count));
-        var shots = FewShotSampler.Sample(pool, world.Shots, 1);
-        var nonTarget = Enumerable.Range(0, test.Count).Where(i => test.GetLabel(i) != lab.TargetClassIndex).Take(images).ToArray();
-        Console.WriteLine($"{nonTarget.Length} non-target test images; {(calibrated ? "the calibrated world" : "the demo's world")}");
+        using var setting = new Setting(cacheDir, world, images);
+        Console.WriteLine($"{setting.NonTarget.Length} non-target test images; {(calibrated ? "the calibrated world" : "the demo's world")}");
         foreach (var attack in attacks)
         {
-            using var planted = new SyntheticBackdoorLab(store, world.LabFor(attack)).GetPlantedModel(attack, clean);
+            using var planted = setting.Plant(attack);
             foreach (var variant in variants)
             {
                 var paper = new RepulsiveLoss(2);
@@ -92,15 +78,54 @@ internal static class Explain
                     _ when variant.StartsWith("margin", StringComparison.Ordinal) => paper.WithMargin(double.Parse(variant["margin".Length..], CultureInfo.InvariantCulture)),
                     _ => throw new ArgumentException($"unknown variant {variant}"),
                 };
-                var (best, lr, fr) = TrainBestOnValidation(planted.Model, loss, shots, test.ClassNames, validation, world);
+                var (best, lr, fr) = TrainBestOnValidation(planted.Model, loss, setting.Shots, setting.Test.ClassNames, setting.Validation, world);
                 using (best)
                 {
-                    double ca = PromptedAccuracy.Evaluate(best, test);
+                    double ca = PromptedAccuracy.Evaluate(best, setting.Test);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{attack,-8} {variant,-11} lr {lr} FR {fr:F3} CA {ca:F2}"));
                     File.AppendAllText(Path.Combine(root, "ablate.jsonl"), JsonSerializer.Serialize(new { attack = attack.ToString(), variant, lr, fr, ca }) + "\n");
-                    Report(attack, "RVPT " + variant, planted.Model, best, planted.Trigger, test, nonTarget, lab.TargetClassIndex, root);
+                    Report(attack, "RVPT " + variant, planted.Model, best, planted.Trigger, setting.Test, setting.NonTarget, setting.Lab.TargetClassIndex, root);
                 }
             }
+        }
+    }
+
+    // What explain and ablate share: the world's clean model (from the cache), its test and validation sets, seed 1's
+    // shots and the non-target test images the trigger's shift is measured on.
+    private sealed class Setting : IDisposable
+    {
+        private readonly SyntheticModelStore _store;
+        private readonly World _world;
+        private readonly TensorDataset _pool;
+
+        public Setting(string cacheDir, World world, int images)
+        {
+            (_store, _world) = (new SyntheticModelStore(cacheDir), world);
+            Lab = new SyntheticBackdoorLab(_store, world.Lab);
+            Clean = Lab.GetCleanModel();
+            Test = Lab.TestSet(1200);
+            Validation = Lab.ValidationSet(600);
+            _pool = Lab.DefenderPool(DefenderPool.Images(world.Shots, Lab.DefendedClasses.Count));
+            Shots = FewShotSampler.Sample(_pool, world.Shots, 1);
+            NonTarget = Enumerable.Range(0, Test.Count).Where(i => Test.GetLabel(i) != Lab.TargetClassIndex).Take(images).ToArray();
+        }
+
+        public SyntheticBackdoorLab Lab { get; }
+        public ClipModel Clean { get; }
+        public TensorDataset Test { get; }
+        public TensorDataset Validation { get; }
+        public SubsetSource Shots { get; }
+        public int[] NonTarget { get; }
+
+        // The attack's planted model, with its own poison fraction in this world.
+        public PlantedModel Plant(SyntheticAttack attack) => new SyntheticBackdoorLab(_store, _world.LabFor(attack)).GetPlantedModel(attack, Clean);
+
+        public void Dispose()
+        {
+            _pool.Dispose();
+            Validation.Dispose();
+            Test.Dispose();
+            Clean.Dispose();
         }
     }
 
