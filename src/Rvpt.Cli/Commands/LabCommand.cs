@@ -31,7 +31,7 @@ internal static class LabCommand
     {
         var options = new LabOptions();
         var export = new Option<string?>("--export") { Description = "Also write the clean model as a checkpoint (OUT.safetensors, OpenAI layout)." };
-        var command = new Command("build", "Pre-train the clean tiny CLIP of the synthetic world (or load it from the cache).");
+        var command = new Command("build", "Pre-train the clean tiny CLIP of the synthetic world (or load it from the cache): the demo's default world, the calibrated one, unless --quick or --small-world.");
         options.AddTo(command);
         command.Add(export);
         RvptCli.SetWork(command, global, (parse, context, ct) =>
@@ -55,7 +55,7 @@ internal static class LabCommand
         var attack = new Option<string>("--attack") { Description = "badnets, blended, wanet or badclip.", Required = true };
         var export = new Option<string?>("--export") { Description = "Folder for model.safetensors (the backdoored model) and train/, val/, test/ image folders of the defended classes." };
         var images = new Option<int>("--images") { Description = "Images per exported split.", DefaultValueFactory = _ => 96 };
-        var command = new Command("plant", "Plant a backdoor into the clean tiny CLIP by poisoned fine-tuning (or load it from the cache).");
+        var command = new Command("plant", "Plant a backdoor into the clean tiny CLIP by poisoned fine-tuning (or load it from the cache), with the preset's poison fraction: the model the demo with the same flags loads.");
         options.AddTo(command);
         foreach (var o in new Option[] { attack, export, images }) command.Add(o);
         RvptCli.SetWork(command, global, (parse, context, ct) =>
