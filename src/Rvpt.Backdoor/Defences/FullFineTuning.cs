@@ -18,7 +18,9 @@ public static class FullFineTuning
 {
     /// <summary>
     /// Trains and returns a fine-tuned copy of <paramref name="model"/> (the caller disposes it). Every step runs in its
-    /// own dispose scope and checks its loss for NaN or infinity.
+    /// own dispose scope and checks its loss for NaN or infinity. With augmentation off the reference encoder's class
+    /// tokens of each shot are computed once and kept (<see cref="TrainingOptions.CacheFrozenClassTokens"/>, within
+    /// <see cref="TrainingOptions.CacheMemoryBudget"/>), which gives the same weights with less work.
     /// </summary>
     /// <param name="model">The model to defend; it needs a tokenizer. Not modified; its image encoder is the frozen reference.</param>
     /// <param name="shots">The labelled few-shot set; its class names are the classes of the logits.</param>
@@ -50,6 +52,10 @@ public static class FullFineTuning
         var schedule = new CosineWarmupSchedule(o);
         // Every image in every epoch: full fine-tuning has always kept the incomplete last batch.
         var loader = new BatchLoader(shots, model.ImageProcessor, o.LoaderOptions(shots.Count) with { DropLast = false });
+        // Without augmentation the reference encoder's class tokens of a shot never change: keep them after its first
+        // step, as prompt training does (TrainingOptions.CacheFrozenClassTokens, within CacheMemoryBudget); same results.
+        var plan = TrainingCachePlan.For(o with { CacheSharedTrunk = false }, model.Config.Vision, depth, model.DType, shots.Count, logger);
+        using var frozenCache = plan.FrozenClassTokens ? new FrozenClassTokenCache(shots.Count) : null;
         var copy = model.Clone();
         try
         {
@@ -75,10 +81,13 @@ public static class FullFineTuning
                     {
                         var images = batch.Images.to(model.DType, model.Device);
                         var labels = batch.Labels.to(model.Device);
-                        Tensor frozen;
-                        using (no_grad())
-                        using (var reference = model.Visual.Encode(images))
-                            frozen = RepelledTokens(reference, depth).detach();
+                        Tensor RunFrozen()
+                        {
+                            using (no_grad())
+                            using (var reference = model.Visual.Encode(images))
+                                return RepelledTokens(reference, depth).detach();
+                        }
+                        var frozen = frozenCache is null ? RunFrozen() : frozenCache.GetOrCompute(batch.Indices, RunFrozen);
                         using var tuned = copy.Visual.Encode(images);
                         var result = loss.Compute(new PromptedOutput(tuned.ImageEmbeds, RepelledTokens(tuned, depth)), frozen, text, labels, copy.LogitScale);
                         var terms = stack(new[] { result.Total.detach(), result.CrossEntropy.detach(), result.Repelling.detach() })

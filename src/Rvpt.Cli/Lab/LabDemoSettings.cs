@@ -102,7 +102,7 @@ internal sealed record LabDemoSettings
     /// The default run: the cut of <see cref="Calibrated"/> that fits the demo's budget (30 minutes cold, 10 with the
     /// clean model cached, on 2 CPU cores; timed in docs/demo.md). The same world, models and defender; BadCLIP only (the
     /// paper's Table 8 attack), with none, VPT, linear probe and RVPT. Full fine-tuning, BadCLIP's other gate-B baseline,
-    /// takes about 7 minutes more on the 3,072 shots and does not fit; <c>--defences</c> and <c>--attacks</c> add it and
+    /// takes about 4 minutes more on the 3,072 shots, which takes the cached run just past 10 minutes; <c>--defences</c> and <c>--attacks</c> add it and
     /// the rest of the table.
     /// </summary>
     public static LabDemoSettings Default { get; } = Calibrated with

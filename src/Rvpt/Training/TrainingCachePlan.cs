@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Rvpt.Clip;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,7 +15,15 @@ namespace Rvpt;
 internal readonly record struct TrainingCachePlan(bool FrozenClassTokens, bool SharedTrunk)
 {
     /// <summary>Plans the caches of a run over <paramref name="samples"/> samples and logs what was left out and why.</summary>
-    public static TrainingCachePlan For(TrainingOptions options, DeepPromptInjector prompts, int samples, ILogger logger)
+    public static TrainingCachePlan For(TrainingOptions options, DeepPromptInjector prompts, int samples, ILogger logger) =>
+        For(options, prompts.Clip.Config.Vision, prompts.UnpromptedDepth, options.ComputeDType ?? prompts.ComputeDType, samples, logger);
+
+    /// <summary>
+    /// Plans the caches of a run over <paramref name="samples"/> samples of a <paramref name="vision"/> tower whose
+    /// blocks D+1..L (<paramref name="depth"/> = D) are repelled, with rows in <paramref name="dtype"/>; logs what was
+    /// left out and why. Full fine-tuning uses it for the frozen class tokens alone (its trunk trains).
+    /// </summary>
+    public static TrainingCachePlan For(TrainingOptions options, ClipVisionConfig vision, int depth, ScalarType dtype, int samples, ILogger logger)
     {
         if (options.Augment)
         {
@@ -23,10 +32,8 @@ internal readonly record struct TrainingCachePlan(bool FrozenClassTokens, bool S
             return new TrainingCachePlan(false, false);
         }
 
-        var vision = prompts.Clip.Config.Vision;
-        var dtype = options.ComputeDType ?? prompts.ComputeDType;
         long rowBytes = vision.Width * dtype.ElementSize(); // one token of one sample
-        long frozenBytes = (long)samples * (vision.Layers - prompts.UnpromptedDepth) * rowBytes;
+        long frozenBytes = (long)samples * (vision.Layers - depth) * rowBytes;
         long trunkBytes = (long)samples * (1L + (long)vision.GridSize * vision.GridSize) * rowBytes;
         long left = options.CacheMemoryBudget;
         bool frozen = Fits(options.CacheFrozenClassTokens, frozenBytes, nameof(TrainingOptions.CacheFrozenClassTokens));

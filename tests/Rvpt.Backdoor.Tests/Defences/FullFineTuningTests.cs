@@ -84,6 +84,34 @@ public class FullFineTuningTests
     }
 
     [Fact]
+    public void Keeping_the_reference_class_tokens_changes_nothing_but_the_work()
+    {
+        // Without augmentation the reference encoder's class tokens of a shot are kept after its first step
+        // (TrainingOptions.CacheFrozenClassTokens). Batches are reshuffled every epoch, so a token served for the wrong
+        // shot would change the repelling term, its gradient and the weights; none may change.
+        using var temp = new TempDirectory();
+        using var clip = ToyShapes.Clip(temp);
+        var (images, labels) = ToyShapes.Make(4, seed: 3);
+        using var shots = new TensorDataset(images, tensor(labels), ToyShapes.Classes);
+        var options = Options(alpha: 2, epochs: 4);
+        var cached = new List<TrainingProgress>();
+        var uncached = new List<TrainingProgress>();
+
+        using var a = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, options, progress: new SyncProgress<TrainingProgress>(cached.Add));
+        using var b = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, options with { Training = options.Training with { CacheFrozenClassTokens = false } },
+            progress: new SyncProgress<TrainingProgress>(uncached.Add));
+        using var c = FullFineTuning.Train(clip, shots, PromptTemplates.APhotoOfA, options with { Training = options.Training with { CacheMemoryBudget = 0 } });
+
+        Assert.Equal(uncached.Select(r => (r.Loss, r.Repelling)), cached.Select(r => (r.Loss, r.Repelling)));
+        Assert.True(cached[^1].Repelling < 1, "the copy never moved away from its reference");
+        foreach (var (key, value) in a.state_dict())
+        {
+            Assert.True(value.equal(b.state_dict()[key]).all().item<bool>(), $"{key} differs with the cache off");
+            Assert.True(value.equal(c.state_dict()[key]).all().item<bool>(), $"{key} differs with no cache budget");
+        }
+    }
+
+    [Fact]
     public void Uses_the_optimiser_the_options_name()
     {
         // AdamW's first step moves every weight whose gradient is well above epsilon by lr * g / |g|, that is by lr
