@@ -48,7 +48,7 @@ internal static class Explain
 
     // Issue 12, item 4's ablations of the repelling term (not defaults; the paper's loss is "paper"): the same training
     // as RVPT above (alpha 2, the world's geometry and training, seed 1, no augmentation, learning rate chosen on
-    // setting.Clean setting.Validation from 0.002, 0.02, 0.2), with the term on per-block normalised class tokens ("normalized"), on the
+    // clean validation from 0.002, 0.02, 0.2), with the term on per-block normalised class tokens ("normalized"), on the
     // last block only ("last"), or with a margin ("margin<m>"). Reports CA, ASR, the final repelling cosine and the
     // trigger's shift as above; appends to <root>/ablate.jsonl. "calibrated" as for explain.
     //   ablate <cacheDir> [attacks=badnets,blended,badclip] [variants=paper,normalized,last,margin0,margin0.5] [images=500] [calibrated]

@@ -102,8 +102,8 @@ internal sealed record LabDemoSettings
     /// The default run: the cut of <see cref="Calibrated"/> that fits the demo's budget (30 minutes cold, 10 with the
     /// clean model cached, on 2 CPU cores; timed in docs/demo.md). The same world, models and defender; BadCLIP only (the
     /// paper's Table 8 attack), with none, VPT, linear probe and RVPT. Full fine-tuning, BadCLIP's other gate-B baseline,
-    /// takes about 4 minutes more on the 3,072 shots, which takes the cached run just past 10 minutes; <c>--defences</c> and <c>--attacks</c> add it and
-    /// the rest of the table.
+    /// takes about 4 minutes more on the 3,072 shots, which takes the cached run just past 10 minutes; <c>--defences</c>
+    /// and <c>--attacks</c> add it and the rest of the table.
     /// </summary>
     public static LabDemoSettings Default { get; } = Calibrated with
     {
@@ -118,9 +118,9 @@ internal sealed record LabDemoSettings
     /// The demo's earlier default (<c>--small-world</c>): the lab's first world, a 1.32M-parameter clean model defended on
     /// the 12 classes it was pre-trained on, 16 shots, four attacks, five defences. It fails the paper's premise (gate C:
     /// RVPT costs its clean model 13.7 points of clean accuracy at this preset's prompts, one seed, where the gate allows
-    /// 2; docs/results.md). Prompt tuning runs without CoOp's random resized
-    /// crop: on 32-pixel images a crop down to 8% of the area cuts the shape away, and with it VPT's validation accuracy
-    /// fell to 58% (from 95% without it) on the Blended model.
+    /// 2; docs/results.md). Prompt tuning runs without CoOp's random resized crop: on 32-pixel images a crop down to 8%
+    /// of the area cuts the shape away, and with it VPT's validation accuracy fell to 58% (from 95% without it) on the
+    /// Blended model.
     /// </summary>
     public static LabDemoSettings SmallWorld { get; } = new()
     {
